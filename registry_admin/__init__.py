@@ -1,0 +1,108 @@
+"""registry-admin: the registry of organizations that may use Kela's appointment booking."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+
+from registry_admin.config import Settings, find_config_file, load_settings
+from registry_admin.db import configure_sqlite, db, migrate, resource_path
+
+
+def create_app(
+    overrides: dict[str, dict[str, Any]] | None = None, *, config_path: str | None = None
+) -> Flask:
+    """Build the application from the configuration file (or defaults) plus `overrides`."""
+    settings = load_settings(find_config_file(config_path), overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(resource_path("templates")),
+        static_folder=None,
+    )
+    _configure(app, settings)
+    _init_extensions(app, settings)
+    _register_blueprints(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    logging.getLogger("registry_admin").setLevel(settings.app.log_level)
+    app.config.update(
+        REGISTRY_SETTINGS=settings,
+        SECRET_KEY=settings.app.secret_key or _instance_secret(settings),
+        SQLALCHEMY_DATABASE_URI=_database_url(settings),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+
+
+def _database_url(settings: Settings) -> str:
+    url = settings.database.url
+    # A relative SQLite path is relative to the working directory (Flask-SQLAlchemy would take
+    # the instance folder): make it absolute and make sure its folder exists.
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        path = Path(url.removeprefix("sqlite:///")).absolute()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    return url
+
+
+def _instance_secret(settings: Settings) -> str:
+    """A secret key kept in the instance folder when the configuration gives none."""
+    path = Path(settings.app.instance_dir) / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key, encoding="utf-8")
+    return key
+
+
+def _init_extensions(app: Flask, settings: Settings) -> None:
+    from registry_admin import models  # noqa: F401  (every table, for Alembic)
+    from registry_admin.api.disclosures import DisclosureLog
+    from registry_admin.api.messages import not_registered_message
+    from registry_admin.api.registry_view import RegistryView
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_path("migrations")), render_as_batch=True)
+    with app.app_context():
+        engine = db.engine
+        configure_sqlite(engine, settings.database.sqlite_busy_timeout_ms)
+    app.extensions["registry_view"] = RegistryView(engine, settings.api.refresh_seconds)
+    app.extensions["disclosure_log"] = DisclosureLog(engine, settings.api.disclosure_flush_seconds)
+    app.extensions["not_registered_message"] = not_registered_message(settings.smtp.from_address)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from registry_admin.api.routes import bp as api_bp
+    from registry_admin.api.routes import json_response
+    from registry_admin.health import bp as health_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _not_found(exc: Any) -> Response | tuple[str, int]:
+        if request.path.startswith("/api/"):
+            return json_response(
+                {"error": exc.name.lower().replace(" ", "_"), "detail": exc.description}, exc.code
+            )
+        return exc
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+        )
+        return response

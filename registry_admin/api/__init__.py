@@ -1,0 +1,1 @@
+"""The lookup API for the booking module."""

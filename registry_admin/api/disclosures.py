@@ -1,0 +1,94 @@
+"""The disclosure log: every answer about a Business ID, written in batches off the request path."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+
+from registry_admin.api.models import Disclosure
+from registry_admin.db import utcnow
+
+log = logging.getLogger(__name__)
+
+# Held in memory when the database refuses the batch, up to this many; beyond it the oldest go.
+_MAX_BUFFERED = 200_000
+
+
+class DisclosureLog:
+    """Buffers disclosures and writes them every `flush_seconds` from a background thread."""
+
+    def __init__(self, engine: Engine, flush_seconds: float) -> None:
+        self._engine = engine
+        self._flush_seconds = flush_seconds
+        self._buffer: list[dict] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._pid: int | None = None
+        self._lost = 0
+
+    def record(self, client_id: int, business_id: str, registered: bool | None) -> None:
+        """Note that `client_id` was told about `business_id` (as asked, when invalid)."""
+        self._start_once()
+        entry = {
+            "at": utcnow(),
+            "client_id": client_id,
+            "business_id": business_id[:64],
+            "registered": registered,
+        }
+        with self._lock:
+            self._buffer.append(entry)
+
+    def record_many(self, client_id: int, answers: list[tuple[str, bool | None]]) -> None:
+        self._start_once()
+        at: datetime = utcnow()
+        entries = [
+            {"at": at, "client_id": client_id, "business_id": bid[:64], "registered": registered}
+            for bid, registered in answers
+        ]
+        with self._lock:
+            self._buffer.extend(entries)
+
+    def flush(self) -> int:
+        """Write what is buffered; on failure keep it for the next try. Returns rows written."""
+        with self._lock:
+            batch, self._buffer = self._buffer, []
+        if not batch:
+            return 0
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(Disclosure), batch)
+        except Exception:
+            log.exception("writing %d disclosure log rows failed; will retry", len(batch))
+            with self._lock:
+                self._buffer = batch + self._buffer
+                overflow = len(self._buffer) - _MAX_BUFFERED
+                if overflow > 0:
+                    del self._buffer[:overflow]
+                    self._lost += overflow
+                    log.error("disclosure log buffer full: %d rows lost in all", self._lost)
+            return 0
+        return len(batch)
+
+    def _start_once(self) -> None:
+        # One writer thread per process; a forked worker starts its own.
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._buffer = []
+            threading.Thread(target=self._run, name="disclosure-log", daemon=True).start()
+            atexit.register(self.flush)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._flush_seconds)
+            self._wake.clear()
+            self.flush()

@@ -1,0 +1,208 @@
+"""The lookup API for the booking module: single and batch lookup, change feed, its document."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy import select
+
+from registry_admin import businessid
+from registry_admin.api.openapi import DOCUMENT
+from registry_admin.api.registry_view import RegistryUnavailable
+from registry_admin.db import db
+from registry_admin.registry.models import RegistryChange
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_CHANGES = 1000
+_PUBLIC = {"api.openapi"}
+
+
+class ApiError(Exception):
+    """An answer other than success, as JSON."""
+
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    response = Response(body, status=status, mimetype="application/json")
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if exc.status == 401 else None
+    return json_response({"error": exc.error, "detail": exc.detail}, exc.status, headers)
+
+
+@bp.errorhandler(RegistryUnavailable)
+def _unavailable(_exc: RegistryUnavailable) -> Response:
+    return json_response(
+        {"error": "unavailable", "detail": "the registry cannot be read right now"},
+        503,
+        {"Retry-After": "5"},
+    )
+
+
+@bp.before_request
+def _authenticate() -> None:
+    if request.endpoint in _PUBLIC:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+    client_id = _view().client_id(token.strip())
+    if client_id is None:
+        raise ApiError(401, "unauthorized", "the token is not valid")
+    g.api_client_id = client_id
+
+
+def _view():  # type: ignore[no-untyped-def]
+    return current_app.extensions["registry_view"]
+
+
+def _lookup(raw: str) -> tuple[int, dict[str, Any], str | None, bool | None]:
+    """(status, body, Business ID for the disclosure log, registered) for one ID as given."""
+    try:
+        bid = businessid.normalize(raw)
+    except businessid.InvalidBusinessId as exc:
+        body = {
+            "business_id": raw[:64],
+            "error": "invalid_business_id",
+            "detail": f"not a valid Business ID: {exc.detail}",
+        }
+        return 400, body, None, None
+    facts = _view().organization(bid)
+    if facts is None:
+        message = current_app.extensions["not_registered_message"]
+        return 404, {"business_id": bid, "registered": False, "message": message}, bid, False
+    body = {
+        "business_id": bid,
+        "registered": True,
+        "name": facts.name,
+        "source": facts.source,
+        "registered_at": facts.registered_at,
+    }
+    return 200, body, bid, True
+
+
+@bp.get("/organizations/<path:business_id>")
+def get_organization(business_id: str) -> Response:
+    """Whether one organization may use the booking system."""
+    status, body, bid, registered = _lookup(business_id)
+    if bid is None:
+        return json_response(body, status)
+    current_app.extensions["disclosure_log"].record(g.api_client_id, bid, registered)
+    encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    etag = '"' + hashlib.blake2b(encoded, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in _if_none_match():
+        return Response(status=304, headers=headers)
+    response = Response(encoded, status=status, mimetype="application/json")
+    response.headers.update(headers)
+    return response
+
+
+def _if_none_match() -> set[str]:
+    value = request.headers.get("If-None-Match")
+    if not value:
+        return set()
+    return {tag.strip().removeprefix("W/") for tag in value.split(",")}
+
+
+@bp.post("/organizations/lookup")
+def lookup_organizations() -> Response:
+    """Whether each of up to 1000 organizations may use the booking system."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", f"the body may be at most {MAX_BODY_BYTES} bytes")
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
+    try:
+        payload = json.loads(request.get_data(cache=False)[: MAX_BODY_BYTES + 1])
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+    ids = payload.get("business_ids") if isinstance(payload, dict) else None
+    if not isinstance(ids, list):
+        raise ApiError(400, "invalid_request", 'send {"business_ids": [...]}')
+    limit = current_app.config["REGISTRY_SETTINGS"].api.max_batch
+    if len(ids) > limit:
+        raise ApiError(
+            400, "too_many", f"at most {limit} Business IDs in one request, got {len(ids)}"
+        )
+    results = []
+    disclosed: list[tuple[str, bool | None]] = []
+    for item in ids:
+        if not isinstance(item, str):
+            results.append(
+                {
+                    "business_id": json.dumps(item)[:64],
+                    "error": "invalid_business_id",
+                    "detail": "each Business ID must be a string",
+                }
+            )
+            continue
+        _status, body, bid, registered = _lookup(item)
+        results.append(body)
+        if bid is not None:
+            disclosed.append((bid, registered))
+    current_app.extensions["disclosure_log"].record_many(g.api_client_id, disclosed)
+    return json_response({"results": results})
+
+
+@bp.get("/changes")
+def list_changes() -> Response:
+    """Registry changes after the cursor `since`, in commit order."""
+    since = _int_arg("since", 0, minimum=0)
+    limit = _int_arg("limit", MAX_CHANGES, minimum=1, maximum=MAX_CHANGES)
+    rows = db.session.execute(
+        select(
+            RegistryChange.cursor,
+            RegistryChange.business_id,
+            RegistryChange.change,
+            RegistryChange.at,
+        )
+        .where(RegistryChange.cursor > since)
+        .order_by(RegistryChange.cursor)
+        .limit(limit)
+    ).all()
+    changes = [
+        {
+            "cursor": cursor,
+            "business_id": bid,
+            "change": change,
+            "at": at.isoformat(timespec="seconds"),
+        }
+        for cursor, bid, change, at in rows
+    ]
+    return json_response({"changes": changes, "next": rows[-1][0] if rows else since})
+
+
+def _int_arg(name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ApiError(400, "invalid_parameter", f"{name} must be a whole number")
+    value = int(raw)
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ApiError(400, "invalid_parameter", f"{name} must be {bound}")
+    return value
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 document of this API."""
+    return json_response(DOCUMENT)

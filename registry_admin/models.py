@@ -1,0 +1,16 @@
+"""Imports every table so that Alembic and the tests see the whole schema."""
+
+from registry_admin.api.models import ApiClient, Disclosure
+from registry_admin.jobstatus import JobStatus
+from registry_admin.registry.models import AuditEvent, Organization, RegistryChange
+from registry_admin.review.models import StaffUser
+
+__all__ = [
+    "ApiClient",
+    "AuditEvent",
+    "Disclosure",
+    "JobStatus",
+    "Organization",
+    "RegistryChange",
+    "StaffUser",
+]

@@ -1,0 +1,1 @@
+"""The registry domain: organizations, their change feed and the audit trail."""

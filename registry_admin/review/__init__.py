@@ -1,0 +1,1 @@
+"""The staff user interface: accounts, the review queue and the registry pages."""
