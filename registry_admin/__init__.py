@@ -7,7 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from registry_admin.config import Settings, find_config_file, load_settings
 from registry_admin.db import configure_sqlite, db, migrate, resource_path
@@ -88,14 +89,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
 
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    def _not_found(exc: Any) -> Response | tuple[str, int]:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+        code = exc.code or 500
         if request.path.startswith("/api/"):
-            return json_response(
-                {"error": exc.name.lower().replace(" ", "_"), "detail": exc.description}, exc.code
-            )
-        return exc
+            error = (exc.name or "error").lower().replace(" ", "_")
+            return json_response({"error": error, "detail": exc.description or ""}, code)
+        page = render_template(
+            "errors/error.html", code=code, name=exc.name, description=exc.description
+        )
+        return page, code
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -31,6 +31,8 @@ class DisclosureLog:
         self._wake = threading.Event()
         self._pid: int | None = None
         self._lost = 0
+        self._stopped = False
+        self._thread: threading.Thread | None = None
 
     def record(self, client_id: int, business_id: str, registered: bool | None) -> None:
         """Note that `client_id` was told about `business_id` (as asked, when invalid)."""
@@ -84,11 +86,20 @@ class DisclosureLog:
                 return
             self._pid = os.getpid()
             self._buffer = []
-            threading.Thread(target=self._run, name="disclosure-log", daemon=True).start()
-            atexit.register(self.flush)
+            self._thread = threading.Thread(target=self._run, name="disclosure-log", daemon=True)
+            self._thread.start()
+            atexit.register(self.stop)
+
+    def stop(self) -> None:
+        """Write what is left and end the writer thread."""
+        self._stopped = True
+        self._wake.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self.flush()
 
     def _run(self) -> None:
-        while True:
+        while not self._stopped:
             self._wake.wait(self._flush_seconds)
             self._wake.clear()
             self.flush()

@@ -12,15 +12,18 @@ import hmac
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from registry_admin.api.models import ApiClient
 from registry_admin.api.tokens import hash_token
 from registry_admin.registry.models import Organization, RegistryChange
+from registry_admin.registry.services import CHANGED_FLAG
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ class RegistryView:
         self._cursor: int | None = None
         self._due = 0.0
         self._fresh_at = 0.0
+        _views.add(self)
 
     def organization(self, business_id: str) -> OrganizationFacts | None:
         """The registered organization with this canonical Business ID, or None."""
@@ -160,3 +164,19 @@ def _facts_query():  # type: ignore[no-untyped-def]
 def _facts(row) -> OrganizationFacts:  # type: ignore[no-untyped-def]
     registered_at: datetime = row[3]
     return OrganizationFacts(row[0], row[1], row[2], registered_at.isoformat(timespec="seconds"))
+
+
+_views: weakref.WeakSet[RegistryView] = weakref.WeakSet()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    # A change this process committed is visible to this process's lookups at once.
+    if session.info.pop(CHANGED_FLAG, False):
+        for view in list(_views):
+            view.invalidate()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(CHANGED_FLAG, None)

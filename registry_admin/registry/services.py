@@ -17,6 +17,8 @@ MAX_NAME = 300
 MAX_REASON = 2000
 # Any constant: the PostgreSQL advisory lock that orders change-feed writers.
 _FEED_LOCK_KEY = 0x52454731
+# Set in a session's info when it wrote to the change feed (see registry_view).
+CHANGED_FLAG = "registry_changed"
 
 
 def clean_name(name: str) -> str:
@@ -178,3 +180,4 @@ def _feed(session: Session, business_id: str, change: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK_KEY})
     session.add(RegistryChange(business_id=business_id, change=change))
+    session.info[CHANGED_FLAG] = True
