@@ -336,3 +336,12 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+
+
+def _register_commands_of_other_modules() -> None:
+    from registry_admin.demo import demo_credentials_command
+
+    cli.add_command(demo_credentials_command)
+
+
+_register_commands_of_other_modules()
