@@ -19,6 +19,7 @@ from registry_admin import create_app
 from registry_admin.config import ConfigError
 from registry_admin.db import db, transaction
 from registry_admin.errors import DomainError
+from registry_admin.logconfig import configure_logging
 
 
 def _app_from_cli() -> Flask:
@@ -107,6 +108,7 @@ def serve_command(host: str, port: int, threads: int, no_scheduler: bool) -> Non
     from registry_admin import scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    configure_logging(app.config["REGISTRY_SETTINGS"].app.log_level)
     if not no_scheduler:
         scheduler.start_background(app)
     click.echo(f"registry-admin serving on http://{host}:{port}", err=True)
@@ -119,7 +121,9 @@ def worker_command() -> None:
     """Run the scheduler alone: mailbox poll, outbox delivery, municipality sync."""
     from registry_admin import scheduler
 
-    scheduler.run_blocking(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    configure_logging(app.config["REGISTRY_SETTINGS"].app.log_level)
+    scheduler.run_blocking(app)
 
 
 # --- staff accounts and API clients -------------------------------------------------------------
