@@ -1,0 +1,1 @@
+"""Mail intake: raw messages in, classified registration data with evidence out."""
