@@ -22,7 +22,6 @@ def create_app(
     app = Flask(
         __name__,
         template_folder=str(resource_path("templates")),
-        static_folder=None,
     )
     _configure(app, settings)
     _init_extensions(app, settings)
@@ -82,12 +81,22 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from registry_admin import security
     from registry_admin.api.routes import bp as api_bp
     from registry_admin.api.routes import json_response
     from registry_admin.health import bp as health_bp
+    from registry_admin.review import auth, i18n
+    from registry_admin.review.routes import bp as registry_ui_bp
 
+    security.init_app(app)
+    # The API authenticates each request by its bearer token; no cookie, so no CSRF.
+    security.csrf.exempt(api_bp)
+    auth.login_manager.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(registry_ui_bp)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
@@ -99,13 +108,3 @@ def _register_blueprints(app: Flask) -> None:
             "errors/error.html", code=code, name=exc.name, description=exc.description
         )
         return page, code
-
-    @app.after_request
-    def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-        )
-        return response

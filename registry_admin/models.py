@@ -4,13 +4,16 @@ from registry_admin.api.models import ApiClient, Disclosure
 from registry_admin.jobstatus import JobStatus
 from registry_admin.registry.models import AuditEvent, Organization, RegistryChange
 from registry_admin.review.models import StaffUser
+from registry_admin.review.sessions import LoginFailure, StaffSession
 
 __all__ = [
     "ApiClient",
     "AuditEvent",
     "Disclosure",
     "JobStatus",
+    "LoginFailure",
     "Organization",
     "RegistryChange",
+    "StaffSession",
     "StaffUser",
 ]

@@ -1,0 +1,150 @@
+"""Staff sign-in and sign-out, the signed-in user, and the role check every staff route makes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from registry_admin.db import db, transaction
+from registry_admin.review import sessions
+from registry_admin.review.models import ROLES, StaffUser
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.session_protection = "basic"
+
+F = TypeVar("F", bound=Callable[..., Any])
+# Checked when the username is unknown, so both answers take as long.
+_DUMMY_HASH = generate_password_hash("not a password of anyone", method="scrypt")
+
+
+class SignedInUser(UserMixin):
+    """A staff user as seen through one server-side session."""
+
+    def __init__(self, user: StaffUser, token: str) -> None:
+        self.user = user
+        self.token = token
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+    @property
+    def language(self) -> str:
+        return self.user.language
+
+    def has_role(self, minimum: str) -> bool:
+        return ROLES.index(self.user.role) >= ROLES.index(minimum)
+
+
+@login_manager.user_loader
+def _load_user(token: str) -> SignedInUser | None:
+    user = sessions.resume_session(db.session, token)
+    db.session.commit()
+    return SignedInUser(user, token) if user else None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Any:
+    if request.method == "GET":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(401)
+
+
+def role_required(minimum: str) -> Callable[[F], F]:
+    """Only signed-in staff with at least this role (viewer < reviewer < admin)."""
+    if minimum not in ROLES:
+        raise ValueError(minimum)
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(minimum):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.required_role = minimum  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+class LoginForm(FlaskForm):
+    username = StringField("username", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=1024)])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an absolute or scheme-relative URL."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("registry_ui.registry")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign in with a username and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        username = form.username.data or ""
+        remote = request.remote_addr or "unknown"
+        with transaction() as s:
+            if sessions.is_throttled(s, username, remote):
+                flash(_("Too many failed sign-ins. Try again in a quarter of an hour."), "error")
+                return render_template("review/login.html", form=form), 429
+            user = s.scalar(select(StaffUser).where(StaffUser.username == username))
+            valid = check_password_hash(
+                user.password_hash if user else _DUMMY_HASH, form.password.data or ""
+            )
+            if not (user and valid and user.active):
+                sessions.record_failure(s, username, remote)
+                user = None
+            else:
+                token = sessions.open_session(s, user, remote)
+        if user is None:
+            flash(_("Wrong username or password."), "error")
+            return render_template("review/login.html", form=form), 401
+        # A fresh cookie after sign-in: nothing set before it survives (session fixation).
+        session.clear()
+        login_user(SignedInUser(user, token))
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("review/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    """Sign out: the server-side session ends, so a copied cookie is worthless too."""
+    if current_user.is_authenticated:
+        with transaction() as s:
+            sessions.close_session(s, current_user.token)
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
