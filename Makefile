@@ -6,7 +6,7 @@ RA := $(BIN)/registry-admin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench corpus-report system-deps clean
+.PHONY: run test lint format bench corpus-report translations system-deps clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ bench: $(VENV)/.installed-test
 
 corpus-report: $(VENV)/.installed
 	$(BIN)/python -m registry_admin.intake.corpus_report tests/fixtures/corpus
+
+# After changing UI text: collect it, merge it into the fi and sv catalogs, translate, compile.
+translations: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --omit-header -o registry_admin/translations/messages.pot .
+	$(BIN)/pybabel update -i registry_admin/translations/messages.pot -d registry_admin/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d registry_admin/translations
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
