@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from registry_admin.review.models import LANGUAGES
 
@@ -21,5 +21,5 @@ class RemoveOrganizationForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=[(code, code) for code in LANGUAGES])
+    language = StringField(_l("Language"), validators=[AnyOf(LANGUAGES)])
     next = HiddenField()
