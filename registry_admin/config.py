@@ -92,8 +92,13 @@ class Settings:
 
 
 SECTIONS: dict[str, type] = {
-    f.name: f.default_factory for f in fields(Settings) if f.name != "source"
-}  # type: ignore[misc]
+    "app": AppSettings,
+    "database": DatabaseSettings,
+    "mailbox": MailboxSettings,
+    "smtp": SmtpSettings,
+    "api": ApiSettings,
+    "scheduler": SchedulerSettings,
+}
 SECRETS = {
     ("app", "secret_key"),
     ("mailbox", "password"),

@@ -65,7 +65,7 @@ def resource_path(name: str) -> Path:
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One unit of work: commit when the block ends, roll back when it raises."""
-    session = db.session
+    session = db.session()
     try:
         yield session
         session.commit()

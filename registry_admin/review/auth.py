@@ -58,7 +58,7 @@ class SignedInUser(UserMixin):
 
 @login_manager.user_loader
 def _load_user(token: str) -> SignedInUser | None:
-    user = sessions.resume_session(db.session, token)
+    user = sessions.resume_session(db.session(), token)
     db.session.commit()
     return SignedInUser(user, token) if user else None
 

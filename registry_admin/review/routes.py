@@ -125,7 +125,7 @@ def add_organization() -> Any:
 def organization(business_id: str) -> Any:
     """One organization and its history."""
     try:
-        org = services.find_organization(db.session, business_id)
+        org = services.find_organization(db.session(), business_id)
     except DomainError:
         org = None
     if org is None:
