@@ -3,7 +3,7 @@
 # PostgreSQL server the suite uses is running. Usage: system-deps.sh [package...]
 set -eu
 
-packages="${*:-dovecot-imapd openssl}"
+packages="${*:-dovecot-imapd openssl chromium}"
 missing=""
 for pkg in $packages; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"
