@@ -1,0 +1,525 @@
+"""Tell what kind of mail a message is and which language its sender wrote in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from registry_admin.intake.extract import (
+    _BID,
+    _EMAIL,
+    _INTENT,
+    _INTENT_OBJECT,
+    FORWARD,
+    HEADER,
+    KELA,
+    OWN,
+    REPLY,
+    Document,
+    Extraction,
+    match_label,
+)
+from registry_admin.intake.mime import DecodedMessage
+
+REQUEST, FOLLOWUP, REMOVAL = "request", "followup", "removal"
+AUTOREPLY, BOUNCE, SPAM, OTHER = "autoreply", "bounce", "spam", "other"
+KINDS = (REQUEST, FOLLOWUP, REMOVAL, AUTOREPLY, BOUNCE, SPAM, OTHER)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The kind of a message and the rule that decided it (for staff, never personal data)."""
+
+    kind: str
+    reason: str
+
+
+_BOUNCE_FROM = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|bounces?)(?:[+@]|$)", re.I)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery status notification|delivery (?:has )?fail|failure notice|"
+    r"returned mail|mail delivery failed|could not be delivered|non[- ]?delivery|"
+    r"toimitus epäonnistui|ei voitu toimittaa|palautunut viesti|olevererbar|kunde inte levereras|"
+    r"leverans(?:en)? misslyckades|unzustellbar",
+    re.I,
+)
+_AUTOREPLY_SUBJECT = re.compile(
+    r"^\s*(?:automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|out of (?:the )?office|"
+    r"automaattinen vastaus|poissa(?:olo)?|lomalla|autosvar|automatiskt svar|frånvaro|"
+    r"abwesenheit|réponse automatique|\[auto[- ]?generated\]|auto generated)",
+    re.I,
+)
+_REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:re|sv|vs|aw|antw|vast|svar)\s*:", re.I)
+_REGISTRY_SUBJECT = re.compile(
+    r"ajanvaraus\s*järjestelmä|tidsbokningssystem|booking system|rekister|register|registr", re.I
+)
+_SPAM_SIGNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(pattern, re.I), weight)
+    for pattern, weight in (
+        (r"https?://\S+", 1),
+        (r"https?://\S*(?:login|verify|verif|account|update|paivit|secure|signin|password)", 2),
+        (
+            r"\b(?:vahvista|verify|verifiera|bekräfta)\s+(?:tilisi|tili|your\s+account|ditt\s+konto)",
+            2,
+        ),
+        (r"\b\d{1,3}\s*(?:tunnin|hours?|timmar(?:s)?)\b", 2),
+        (r"salasana|password|lösenord|pankkitunnu|bank\s+credentials|bankkoder", 2),
+        (
+            r"postilaatikko\w*\s+(?:on\s+)?(?:\d+\s*%\s+)?täynnä|tallennustila|mailbox\s+(?:is\s+)?full|"
+            r"postlåda\w*\s+är\s+full|storage\s+(?:is\s+)?(?:almost\s+)?full",
+            2,
+        ),
+        (r"poistetaan|suljetaan|will\s+be\s+(?:closed|suspended|deleted)|stängs|raderas", 2),
+        (r"\bpäivitä\b|update\s+your|uppdatera\s+(?:dina|era)", 1),
+        (r"\bseo\b|first\s+page\s+of\s+google|ranking|rankning|hakukonenäky", 2),
+        (r"free\s+(?:audit|trial|quote)|ilmai\w+\s+(?:kokeilu|arvio)|gratis", 2),
+        (r"guaranteed|taattu|garanterad", 2),
+        (r"reply\s+yes|click\s+here|klikkaa\s+tästä|klicka\s+här", 2),
+        (r"special\s+offer|erikoistarjous|erbjudande|discount|alennus|rabatt", 2),
+        (
+            r"bitcoin|crypto|investment\s+opportunit|lottery|you\s+(?:have\s+)?won|voittanut|vunnit",
+            3,
+        ),
+        (r"unsubscribe|peruuta\s+tilaus|avsluta\s+prenumeration", 1),
+    )
+)
+_REMOVAL = re.compile(
+    r"poista\w*|poisto\w*|ta\s+bort|tas\s+bort|borttag\w*|avregistr\w*|stryk\w*|avföra?s?|"
+    r"remov\w*|delet\w*|de-?regist\w*|unregist\w*|take\s+(?:us\s+)?off",
+    re.I,
+)
+_REGISTRY_WORD = re.compile(r"rekister\w*|register\w*|registr\w*", re.I)
+_FOLLOWUP_WORDS = re.compile(
+    r"puuttui|puuttuivat|puuttuu|unohtui|unohtu\w*|täydennä\w*|täydennyksenä|lisäyksenä|korjaus|"
+    r"korjattu|saknades|saknas|glömde|komplettering|kompletterar|rättelse|was\s+missing|"
+    r"were\s+missing|forgot|missing\s+from|supplement|correction|as\s+requested|"
+    r"pyytämänne|pyysitte|som\s+ni\s+bad\s+om|edellise\w*\s+viesti\w*|förra\s+meddelande|"
+    r"previous\s+(?:e-?mail|message)|earlier\s+(?:e-?mail|message)",
+    re.I,
+)
+
+
+def _text(document: Document, zones: tuple[str, ...]) -> str:
+    return "\n".join(line.text for line in document.content(zones) if line.zone != HEADER)
+
+
+def _items(extraction: Extraction) -> int:
+    return 5 - len(extraction.missing())
+
+
+def _intent(document: Document) -> bool:
+    """A sentence of the new text that asks to join the registry (not a question about it)."""
+    for line in document.content((OWN, FORWARD)):
+        if line.signature or line.zone == HEADER:
+            continue
+        for sentence in re.split(r"(?<=[.!])\s+", line.text):
+            if sentence.rstrip().endswith("?"):
+                continue
+            if _INTENT.search(sentence) and _INTENT_OBJECT.search(sentence):
+                return True
+    return False
+
+
+def is_reply(decoded: DecodedMessage) -> bool:
+    headers = decoded.headers
+    return bool(headers.in_reply_to or headers.references or _REPLY_SUBJECT.match(headers.subject))
+
+
+def machine_kind(decoded: DecodedMessage) -> Classification | None:
+    """Bounces and auto-replies, told by their headers (RFC 3464, RFC 3834) and subjects."""
+    headers = decoded.headers
+    local = headers.from_address.split("@")[0]
+    if headers.report_type == "delivery-status" or decoded.has_delivery_status:
+        return Classification(BOUNCE, "delivery status report")
+    if _BOUNCE_FROM.match(local) and (
+        _BOUNCE_SUBJECT.search(headers.subject) or headers.content_type.startswith("multipart/")
+    ):
+        return Classification(BOUNCE, "mailer daemon")
+    if _BOUNCE_SUBJECT.search(headers.subject) and (
+        _BOUNCE_FROM.match(local)
+        or "x-failed-recipients" in headers.extra
+        or not headers.from_address
+    ):
+        return Classification(BOUNCE, "bounce subject")
+    # RFC 3834: any Auto-Submitted value except "no" marks mail that no person sent.
+    auto = (headers.auto_submitted or "").split(";")[0].strip()
+    if auto and auto != "no":
+        return Classification(AUTOREPLY, "Auto-Submitted header")
+    if headers.x_autoreply or headers.x_autorespond:
+        return Classification(AUTOREPLY, "X-Autoreply header")
+    if headers.precedence in ("auto_reply", "auto-reply"):
+        return Classification(AUTOREPLY, "Precedence header")
+    if _AUTOREPLY_SUBJECT.match(headers.subject):
+        return Classification(AUTOREPLY, "auto-reply subject")
+    if headers.precedence in ("bulk", "junk") and not headers.list_id:
+        return Classification(AUTOREPLY, "Precedence header")
+    if "x-autogenerated" in headers.extra:
+        return Classification(AUTOREPLY, "X-Autogenerated header")
+    return None
+
+
+def _spam_score(decoded: DecodedMessage, text: str) -> int:
+    extra = decoded.headers.extra
+    if extra.get("x-spam-flag", "").strip().lower() == "yes":
+        return 10
+    if extra.get("x-spam-status", "").strip().lower().startswith("yes"):
+        return 10
+    if extra.get("x-ses-spam-verdict", "").strip().upper() == "FAIL":
+        return 10
+    sample = decoded.headers.subject + "\n" + text[:20000]
+    return sum(weight for rx, weight in _SPAM_SIGNS if rx.search(sample))
+
+
+def classify(
+    decoded: DecodedMessage,
+    document: Document,
+    own: Extraction,
+    quoted: Extraction,
+) -> Classification:
+    """The kind of the message: machine mail first, then what the sender's own text does."""
+    machine = machine_kind(decoded)
+    if machine:
+        return machine
+    text = _text(document, (OWN, FORWARD))
+    items = _items(own)
+    strong = own.labelled_fields >= 2 or (
+        own.business_id is not None and own.business_id.valid and items >= 3
+    )
+    if _spam_score(decoded, text) >= 4 and not (strong and own.labelled_fields >= 3):
+        return Classification(SPAM, "spam signs")
+    subject = decoded.headers.subject
+    for sentence in re.split(r"(?<=[.!?])\s+|\n", subject + "\n" + text):
+        if (
+            _REMOVAL.search(sentence)
+            and (_REGISTRY_WORD.search(sentence) or _REGISTRY_WORD.search(subject))
+            and not sentence.rstrip().endswith("?")
+        ):
+            if own.business_id is not None or own.organization_name is not None:
+                return Classification(REMOVAL, "asks to be removed")
+    intent = _intent(document)
+    reply = is_reply(decoded)
+    if reply and items >= 1 and own.labelled_fields < 5:
+        earlier = _items(quoted) >= 2
+        said = bool(_FOLLOWUP_WORDS.search(text[:3000]))
+        if earlier or said:
+            return Classification(FOLLOWUP, "reply that completes an earlier request")
+    if own.labelled_fields >= 2 and items >= 2:
+        return Classification(REQUEST, "labelled registration data")
+    if intent and items >= 2:
+        return Classification(REQUEST, "asks to join the registry")
+    return Classification(OTHER, "no registration data")
+
+
+# ---------------------------------------------------------------------------------------------
+# Language
+
+_STOPWORDS = {
+    "fi": set(
+        [
+            "ja",
+            "on",
+            "ei",
+            "että",
+            "se",
+            "ole",
+            "olemme",
+            "olen",
+            "meidän",
+            "me",
+            "tai",
+            "kanssa",
+            "myös",
+            "joka",
+            "jotka",
+            "mutta",
+            "kun",
+            "koska",
+            "voi",
+            "voisi",
+            "voimme",
+            "voisimme",
+            "haluaisimme",
+            "haluamme",
+            "tarvitsemme",
+            "heille",
+            "hei",
+            "terveisin",
+            "ystävällisin",
+            "kiitos",
+            "kautta",
+            "varten",
+            "tiedot",
+            "sekä",
+            "vain",
+            "kuin",
+            "jos",
+            "nyt",
+            "alla",
+            "ohessa",
+            "tässä",
+            "olla",
+            "ovat",
+            "oli",
+            "pysty",
+            "pystyy",
+            "hyvä",
+            "vastaanottaja",
+            "lähetän",
+            "lähetämme",
+            "toimitamme",
+            "seuraavat",
+            "mukaisesti",
+            "ohjeidenne",
+            "meillä",
+            "meitä",
+            "teille",
+            "te",
+            "heidän",
+            "niiden",
+            "joilla",
+            "jotta",
+            "myös",
+            "enää",
+            "monet",
+            "moni",
+            "ovat",
+            "asiakkaille",
+            "asiakkaiden",
+            "asiakkaat",
+            "asiakkaamme",
+            "yhdistyksemme",
+            "organisaatiomme",
+            "vuodessa",
+            "noin",
+            "pyydetyt",
+            "liitteenä",
+            "mielellämme",
+            "vastaamme",
+            "etukäteen",
+            "jo",
+            "tämä",
+            "tämän",
+            "siitä",
+            "sitä",
+            "näin",
+            "hyvin",
+            "haluaisi",
+            "tarjoamme",
+            "autamme",
+            "järjestämme",
+            "tuotamme",
+        ]
+    ),
+    "sv": set(
+        [
+            "och",
+            "att",
+            "det",
+            "som",
+            "en",
+            "ett",
+            "är",
+            "för",
+            "med",
+            "på",
+            "av",
+            "till",
+            "vi",
+            "vår",
+            "våra",
+            "vårt",
+            "har",
+            "kan",
+            "inte",
+            "om",
+            "hos",
+            "från",
+            "vill",
+            "kommer",
+            "eller",
+            "också",
+            "hej",
+            "hälsning",
+            "hälsningar",
+            "vänlig",
+            "tack",
+            "förhand",
+            "skulle",
+            "sig",
+            "de",
+            "den",
+            "dem",
+            "här",
+            "nedan",
+            "följande",
+            "uppgifter",
+            "enligt",
+            "anvisningarna",
+            "skickar",
+            "ansöker",
+            "bli",
+            "tillagda",
+            "registret",
+            "ger",
+            "åt",
+            "själva",
+            "svårt",
+            "använda",
+            "boka",
+            "tider",
+            "klienter",
+            "våra",
+            "finns",
+            "bifogat",
+            "jag",
+            "ni",
+            "er",
+            "ert",
+        ]
+    ),
+    "en": set(
+        [
+            "the",
+            "and",
+            "to",
+            "of",
+            "for",
+            "we",
+            "our",
+            "is",
+            "are",
+            "in",
+            "on",
+            "with",
+            "would",
+            "like",
+            "please",
+            "this",
+            "that",
+            "be",
+            "have",
+            "has",
+            "can",
+            "not",
+            "from",
+            "by",
+            "as",
+            "at",
+            "an",
+            "hello",
+            "regards",
+            "thank",
+            "you",
+            "your",
+            "dear",
+            "below",
+            "details",
+            "find",
+            "would",
+            "let",
+            "during",
+            "their",
+            "they",
+            "them",
+            "who",
+            "which",
+            "will",
+            "it",
+            "its",
+            "us",
+            "best",
+            "kind",
+            "writing",
+            "behalf",
+            "apply",
+            "register",
+            "registry",
+            "information",
+            "required",
+            "advance",
+        ]
+    ),
+}
+_LABEL_WORDS = {
+    "fi": re.compile(
+        r"tunnus|nimi|perustelu|yhteys|organisaatio|sähköposti|s-posti|puh|käytölle|hakija", re.I
+    ),
+    "sv": re.compile(
+        r"fo-n|\bnamn|motivering|kontaktperson|kontaktuppgift|organisationens|användning|"
+        r"e-post|tfn|telefon|sökande",
+        re.I,
+    ),
+    "en": re.compile(
+        r"business|\bname\b|reason|justification|contact|details|e-?mail|phone|booking|purpose",
+        re.I,
+    ),
+}
+_WORD = re.compile(r"[a-zåäöéü]+", re.I)
+
+
+def _word_language(words: list[str]) -> dict[str, int]:
+    counts = {lang: 0 for lang in _STOPWORDS}
+    for word in words:
+        lowered = word.lower()
+        for lang, vocabulary in _STOPWORDS.items():
+            if lowered in vocabulary:
+                counts[lang] += 1
+    return counts
+
+
+def _label_language(label: str) -> str | None:
+    """The language of a label; None for a bilingual or ambiguous one (e.g. "Organisation")."""
+    outside = re.sub(r"\([^)]*\)", " ", label)
+    found = {lang for lang, rx in _LABEL_WORDS.items() if rx.search(outside)}
+    return found.pop() if len(found) == 1 else None
+
+
+def detect_language(document: Document, zones: tuple[str, ...] = (OWN, FORWARD)) -> str:
+    """fi, sv, en, or mixed when two languages each carry a real part of the sender's text."""
+    label_counts = {lang: 0 for lang in _STOPWORDS}
+    words: list[str] = []
+    for line in document.content(zones):
+        if line.zone in (HEADER, KELA, REPLY) or line.signature or not line.text.strip():
+            continue
+        text = line.text
+        hit = match_label(text)
+        if hit and hit.field not in ("other",):
+            language = _label_language(hit.label)
+            if language:
+                label_counts[language] += 1
+            text = text[hit.value_start :]
+            if hit.field not in ("justification",):
+                continue
+        if _EMAIL.search(text) and len(text.split()) < 4:
+            continue
+        words.extend(_WORD.findall(_BID.sub(" ", text)))
+    counts = _word_language(words)
+    total = sum(counts.values())
+    ranked = sorted(counts, key=lambda lang: counts[lang], reverse=True)
+    text_languages = [lang for lang in ranked if counts[lang] >= 3 and counts[lang] >= 0.2 * total]
+    labelled = sum(label_counts.values())
+    label_language = (
+        max(label_counts, key=lambda lang: label_counts[lang]) if labelled >= 2 else None
+    )
+    if len(text_languages) >= 2:
+        return "mixed"
+    text_language = text_languages[0] if text_languages else (ranked[0] if total else None)
+    if label_language and text_language and label_language != text_language and total >= 4:
+        return "mixed"
+    return text_language or label_language or "fi"
+
+
+__all__ = [
+    "AUTOREPLY",
+    "BOUNCE",
+    "FOLLOWUP",
+    "KINDS",
+    "OTHER",
+    "REMOVAL",
+    "REQUEST",
+    "SPAM",
+    "Classification",
+    "classify",
+    "detect_language",
+    "is_reply",
+    "machine_kind",
+]

@@ -1,0 +1,1034 @@
+"""Find the five registration items, with evidence, in the decoded text of one message."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from registry_admin import businessid
+from registry_admin.intake.mime import TextPart
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a value was read: the text part, offsets into that part's text, the label if any."""
+
+    source: str
+    start: int
+    end: int
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One extracted value and its evidence."""
+
+    value: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class BusinessIdItem:
+    """The applicant's Business ID as written, normalised, its verdict and its evidence."""
+
+    as_written: str
+    normalized: str
+    valid: bool
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The five items found in one zone of a message (None where absent)."""
+
+    business_id: BusinessIdItem | None = None
+    organization_name: Item | None = None
+    justification: Item | None = None
+    contact_name: Item | None = None
+    contact_email: Item | None = None
+    contact_phone: Item | None = None
+    labelled_fields: int = 0  # distinct items given under a label (0 for prose)
+    labels_seen: frozenset[str] = frozenset()  # items whose label appeared, with or without value
+
+    def merged_over(self, earlier: Extraction) -> Extraction:
+        """This message's values completed with those of an earlier message."""
+        return Extraction(
+            business_id=self.business_id or earlier.business_id,
+            organization_name=self.organization_name or earlier.organization_name,
+            justification=self.justification or earlier.justification,
+            contact_name=self.contact_name or earlier.contact_name,
+            contact_email=self.contact_email or earlier.contact_email,
+            contact_phone=self.contact_phone or earlier.contact_phone,
+            labelled_fields=max(self.labelled_fields, earlier.labelled_fields),
+            labels_seen=self.labels_seen | earlier.labels_seen,
+        )
+
+    def missing(self) -> list[str]:
+        """Required items absent, in the order the registry's instructions list them."""
+        absent = []
+        if self.business_id is None:
+            absent.append("business_id")
+        if self.organization_name is None:
+            absent.append("organization_name")
+        if self.justification is None:
+            absent.append("justification")
+        if self.contact_name is None:
+            absent.append("contact_name")
+        if self.contact_email is None and self.contact_phone is None:
+            absent.append("contact_details")
+        return absent
+
+
+# ---------------------------------------------------------------------------------------------
+# The document: text parts split into lines and zones
+
+OWN, FORWARD, REPLY, KELA, HEADER = "own", "forward", "reply", "kela", "header"
+
+
+@dataclass
+class Line:
+    """One line of a text part, with quote marks removed and its zone."""
+
+    text: str
+    part: int
+    start: int  # offset of `text` in the part's text
+    segment: int
+    zone: str = OWN
+    quoted: bool = False
+    signature: bool = False
+    closing: bool = False
+
+
+@dataclass
+class Segment:
+    """A run of lines with one author: the new text, a forwarded or a quoted message."""
+
+    index: int
+    zone: str
+    author: str = ""
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """All text parts of a message as zoned lines."""
+
+    parts: Sequence[TextPart]
+    lines: list[Line]
+    segments: list[Segment]
+
+    def content(self, zones: Iterable[str] = (OWN, FORWARD)) -> list[Line]:
+        wanted = set(zones)
+        return [line for line in self.lines if line.zone in wanted]
+
+
+_QUOTE_MARK = re.compile(r"^((?:[ \t]*>)+)[ \t]?")
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:fwd?|vl|vb|wg|tr|fw)\s*:", re.I)
+_FORWARD_MARKER = re.compile(
+    r"^[\s\-_=*]*(?:forwarded message|begin forwarded message|välitetty viesti|"
+    r"edelleenlähetetty viesti|vidarebefordrat meddelande|weitergeleitete nachricht|"
+    r"original message|alkuperäinen viesti|ursprungligt meddelande|"
+    r"message d'origine|oorspronkelijk bericht)[\s\-_=*:]*$",
+    re.I,
+)
+_FORWARD_WORDS = re.compile(
+    r"\b(?:välitän|välitämme|lähetän eteenpäin|forwarding|i am forwarding|we are forwarding|"
+    r"vidarebefordrar|skickar vidare)\b",
+    re.I,
+)
+_HEADER_FIELD = re.compile(
+    r"^\*?(from|från|lähettäjä|von|de|van|fra|sent|skickat|lähetetty|date|datum|päivämäärä|"
+    r"päiväys|gesendet|envoyé|to|till|vastaanottaja|an|à|cc|kopio|kopia|subject|ämne|aihe|"
+    r"betreff|objet|onderwerp|emne|reply-to)\*?\s*:\s*(.*)$",
+    re.I,
+)
+_FROM_FIELD = re.compile(r"^\*?(?:from|från|lähettäjä|von|de|van|fra)\*?\s*:", re.I)
+_ATTRIBUTION = re.compile(
+    r"(?:\b(?:wrote|kirjoitti|skrev|schrieb|a écrit|escribió|heeft geschreven)\s*:?\s*$)|"
+    r"(?:^(?:on|am|le|den|op)\b.{5,200}(?:wrote|skrev|schrieb|écrit)\b)",
+    re.I,
+)
+_SEPARATOR = re.compile(r"^\s*(?:_{5,}|-{5,}|={5,})\s*$")
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_KELA_AUTHOR = re.compile(
+    r"@kela\.fi\b|\bkela\b|\bfpa\b|tekninen tuki|tekniska stöd|technical support", re.I
+)
+
+_CLOSING = re.compile(
+    r"^(?:(?:ystävällisin|parhain|lämpimin|hyvää päivän jatkoa,?)?\s*terveisin|t\.|"
+    r"ystävällisesti|kiittäen|kiitos(?:\s+(?:jo\s+)?(?:etukäteen|paljon|avusta))?|"
+    r"(?:with\s+)?(?:best|kind|warm)(?:est)?\s+(?:regards|wishes)|regards|best|br|"
+    r"thanks?(?:\s+you)?(?:\s+in advance)?|many thanks|cheers|sincerely|yours sincerely|"
+    r"med vänlig(?:a)? hälsning(?:ar)?|vänliga hälsningar|hälsningar|mvh|vh|"
+    r"tack(?:\s+på\s+förhand|\s+så\s+mycket)?)[\s,.!]*$",
+    re.I,
+)
+
+
+def _is_closing(text: str) -> bool:
+    pieces = [p.strip() for p in re.split(r"\s/\s|\s*/\s*(?=[A-ZÅÄÖ])", text.strip()) if p.strip()]
+    return bool(pieces) and len(text) < 60 and all(_CLOSING.match(p) for p in pieces)
+
+
+def read_document(parts: Sequence[TextPart], subject: str = "") -> Document:
+    """Split the text parts into lines, zones (new text, forwarded, quoted) and signatures."""
+    forwarded_mail = bool(_FORWARD_SUBJECT.match(subject or ""))
+    lines: list[Line] = []
+    segments: list[Segment] = []
+    for index, part in enumerate(parts):
+        zone = FORWARD if part.attached_message else OWN
+        segment = Segment(len(segments), zone)
+        segments.append(segment)
+        offset = 0
+        raw_lines = part.text.split("\n")
+        i = 0
+        forward_context = forwarded_mail
+        quote_zone: str | None = None
+        while i < len(raw_lines):
+            raw = raw_lines[i]
+            start = offset
+            offset += len(raw) + 1
+            i += 1
+            mark = _QUOTE_MARK.match(raw)
+            text = raw[mark.end() :] if mark else raw
+            start += mark.end() if mark else 0
+            text = text.rstrip()
+            if mark:
+                if quote_zone is None:
+                    quote_zone = REPLY
+                    if segment.zone != quote_zone:
+                        segment = Segment(len(segments), REPLY, segment.author)
+                        segments.append(segment)
+                line = Line(text, index, start, segment.index, segment.zone, quoted=True)
+            else:
+                quote_zone = None
+                line = Line(text, index, start, segment.index, segment.zone)
+                if _FORWARD_WORDS.search(text) and segment.zone == OWN:
+                    forward_context = True
+                if _FORWARD_MARKER.match(text):
+                    forward_context = forward_context or "original" not in text.lower()
+                    line.zone = HEADER
+                elif _SEPARATOR.match(text) and _next_is_header(raw_lines, i):
+                    line.zone = HEADER
+                elif _FROM_FIELD.match(text.strip()) and _header_block_len(raw_lines, i - 1) >= 2:
+                    # An inline header block starts a forwarded or quoted message.
+                    length = _header_block_len(raw_lines, i - 1)
+                    block = raw_lines[i - 1 : i - 1 + length]
+                    author = " ".join(block[:1])
+                    zone = FORWARD if forward_context else REPLY
+                    if _KELA_AUTHOR.search(author):
+                        zone = KELA
+                    segment = Segment(len(segments), zone, author)
+                    segments.append(segment)
+                    line = Line(text, index, start, segment.index, HEADER)
+                    lines.append(line)
+                    segment.lines.append(line)
+                    for extra in block[1:]:
+                        line = Line(extra.rstrip(), index, offset, segment.index, HEADER)
+                        offset += len(extra) + 1
+                        lines.append(line)
+                        segment.lines.append(line)
+                    i += length - 1
+                    continue
+                elif _ATTRIBUTION.search(text) and len(text) < 300:
+                    # "On ... X wrote:" opens a quoted message; Kela's own text is never data.
+                    zone = KELA if _KELA_AUTHOR.search(text) else REPLY
+                    segment = Segment(len(segments), zone, text)
+                    segments.append(segment)
+                    quote_zone = zone
+                    line = Line(text, index, start, segment.index, HEADER)
+            if line.quoted and segment.zone != line.zone:
+                line.zone = segment.zone
+            lines.append(line)
+            segment.lines.append(line)
+    for segment in segments:
+        _mark_signature(segment)
+    return Document(parts, lines, segments)
+
+
+def _header_block_len(raw_lines: list[str], start: int) -> int:
+    """Number of consecutive header-field lines (From:, Sent:, To:, Subject:) at `start`."""
+    count = 0
+    j = start
+    while j < len(raw_lines) and count < 12:
+        text = _QUOTE_MARK.sub("", raw_lines[j]).strip()
+        if _HEADER_FIELD.match(text):
+            count += 1
+            j += 1
+        elif (
+            count
+            and text
+            and not _HEADER_FIELD.match(text)
+            and j + 1 < len(raw_lines)
+            and (_HEADER_FIELD.match(_QUOTE_MARK.sub("", raw_lines[j + 1]).strip()))
+        ):
+            j += 1  # a wrapped header value
+        else:
+            break
+    return (j - start) if count >= 2 else 0
+
+
+def _next_is_header(raw_lines: list[str], index: int) -> bool:
+    for j in range(index, min(index + 3, len(raw_lines))):
+        text = raw_lines[j].strip()
+        if text:
+            return bool(_FROM_FIELD.match(text))
+    return False
+
+
+def _mark_signature(segment: Segment) -> None:
+    """Lines after the last closing phrase ("Terveisin", "Best regards") are the signature."""
+    body = [line for line in segment.lines if line.zone != HEADER]
+    last = None
+    for position, line in enumerate(body):
+        if _is_closing(line.text):
+            line.closing = True
+            last = position
+    if last is None:
+        return
+    tail = body[last + 1 :]
+    if sum(1 for line in tail if line.text.strip()) > 15:
+        return
+    for line in tail:
+        line.signature = True
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels
+
+_BULLET = re.compile(r"^\s*(?:[-*•·–▪◦►>]|\d{1,2}[.)])\s+")
+
+_LABELS: dict[str, str] = {
+    "business_id": r"""(?:
+        (?:(?P<qual>[\wåäöÅÄÖ'’-]+)\s+)?
+        (?:y[-\s]?tunnu(?:s|ksemme|ksenne)|fo[-\s]?(?:nummer|nr\.?|numret)|
+           business\s*id(?:entity\s+code)?|business\s+identity\s+code|
+           company\s+(?:id|registration\s+(?:number|no\.?))|organi[sz]ation\s+id)
+        (?:\s*/\s*(?:y[-\s]?tunnus|fo[-\s]?(?:nummer|nr\.?)|business\s*id))?)""",
+    "vat_id": r"""(?:alv[-\s]?(?:nro|numero|tunnus|rek\.?(?:isteröintinumero)?)|
+        vat(?:\s+(?:number|no\.?|id|reg\.?))?|moms(?:reg\.?|registreringsnummer|nummer|nr))""",
+    "organization_name": r"""(?:
+        (?:organisaation|yhdistyksen|yrityksen|yhteisön|säätiön|hakijan|hakijaorganisaation)
+            \s+(?:virallinen\s+)?nimi|
+        hakijaorganisaatio|
+        organisationens\s+(?:namn|officiella\s+namn)|föreningens\s+namn|företagets\s+namn|
+        namn\s+på\s+organisationen|organisationsnamn|sökande(?:organisation)?|
+        name\s+of\s+(?:the\s+)?(?:organi[sz]ation|association|company|applicant)|
+        (?:organi[sz]ation|company|association|applicant)(?:'s|’s)?\s+name|
+        applicant\s+organi[sz]ation|organisaatio|hakija|yhteisö|organi[sz]ation|applicant)""",
+    "justification": r"""(?:
+        perustelu(?:t|ja)?(?:\s+(?:(?:ajanvaraus)?järjestelmän|palvelun)?\s*käytölle)?|
+        käyttötarkoitus|käytön\s+peruste(?:et|lu|lut)?|syy\s+(?:järjestelmän\s+)?käyttöön|
+        motivering(?:ar)?(?:\s+(?:till|för)\s+användning(?:en)?(?:\s+av\s+[\wåäö-]+)?)?|
+        motivation|ändamål|skäl(?:\s+för\s+användning(?:en)?)?|
+        reasons?(?:\s+for\s+(?:using|the\s+use\s+of|use\s+of)\s+(?:the\s+)?
+            (?:appointment\s+)?(?:booking\s+)?(?:system|service))?|
+        justification(?:\s+for\s+(?:use|using\s+the\s+(?:booking\s+)?system))?|
+        purpose(?:\s+of\s+use)?|grounds(?:\s+for\s+use)?|rationale)""",
+    "contact_details": r"""(?:
+        (?:yhteyshenkilön\s+)?yhteystiedot|yhteystieto|
+        (?:kontaktpersonens\s+)?kontaktuppgifter|kontaktinformation|
+        contact\s+(?:person(?:'s|’s)\s+)?(?:details|information|info)|contact)""",
+    "contact_name": r"""(?:
+        yhteyshenkilö(?:n\s+nimi|mme|t)?|kontaktihenkilö(?:n\s+nimi)?|vastuuhenkilö|
+        kontaktperson(?:ens\s+namn)?|kontakt\s+person|
+        (?:name\s+of\s+(?:the\s+)?)?contact\s+person(?:(?:'s|’s)\s+name)?|contact\s+name)""",
+    "email": r"""(?:sähköposti(?:osoite)?|s-?posti|e-?mail(?:\s+address)?|e-?post(?:adress)?)""",
+    "phone": r"""(?:puhelin(?:numero)?|puh\.?|gsm|matkapuhelin|tel(?:ephone|efon|\.)?|tfn\.?|
+        phone(?:\s+number)?|mobile|mob\.?|mobil|p\.)""",
+    "other": r"""(?:(?:käynti|posti|laskutus)?osoite|(?:post|besöks)?adress|address|iban|
+        kotisivu(?:t)?|website|webbplats|www|lisätiedot|övrigt|other)""",
+}
+
+_TRAILER = r"""(?P<paren>\s*\([^()\n]{1,60}\))?(?P<alt>\s*/\s*[^:\t/\n]{1,45}?(?=\s*[:\t]))?"""
+_SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s{2,}|\s+(?=\S)|\s*$)"""
+_LABEL_RX = {
+    name: re.compile(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.I | re.X)
+    for name, pattern in _LABELS.items()
+}
+_APPLICANT_QUALIFIERS = {
+    "organisaation", "yhdistyksen", "yrityksen", "hakijan", "säätiön", "yhteisön", "hakijaorganisaation",
+    "organisationens", "föreningens", "företagets", "sökandens", "stiftelsens",
+    "the", "our", "organisation's", "organization's", "company's", "applicant's",
+    "association's", "organisation’s", "organization’s", "oma", "vårt",
+}  # fmt: skip
+_BID_SHAPE = re.compile(r"^(?:FI\s?)?\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b", re.I)
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    """A label at the start of a line and where its value begins."""
+
+    field: str
+    label: str
+    value_start: int  # offset in the line's text
+    separator: str
+    bullet: bool
+
+
+def match_label(text: str) -> LabelHit | None:
+    """The longest known label at the start of `text`, if the line reads as a labelled field."""
+    bullet = _BULLET.match(text)
+    if bullet and text[bullet.end() :].startswith(("-", "*")):
+        bullet = None
+    body_start = bullet.end() if bullet else len(text) - len(text.lstrip())
+    body = text[body_start:]
+    best: tuple[int, str, re.Match[str]] | None = None
+    for name, rx in _LABEL_RX.items():
+        found = rx.match(body)
+        if not found:
+            continue
+        label_end = found.start("sep")
+        if best is None or label_end > best[0]:
+            best = (label_end, name, found)
+    if best is None:
+        return None
+    _, name, found = best
+    separator = found.group("sep")
+    value = body[found.end() :]
+    kind = ":" if ":" in separator or "：" in separator else "\t" if "\t" in separator else ""
+    if not kind:
+        if not value.strip():
+            kind = "eol"
+        elif len(separator) >= 2 and not found.group("alt"):
+            kind = "spaces"
+        else:
+            kind = "space"
+    if kind == "space":
+        # "Y-tunnus 1234567-8" needs no colon; other labels need a bullet to read as a field.
+        shaped = name in ("business_id", "vat_id") and _BID_SHAPE.match(value)
+        contact = name in ("email", "phone") and (_EMAIL.match(value) or _PHONE.match(value))
+        if not (shaped or contact or (bullet and name not in ("other",))):
+            return None
+    if kind == "eol" and len(body.split()) > 8:
+        return None
+    if name == "business_id":
+        qual = (found.group("qual") or "").lower()
+        if qual and qual not in _APPLICANT_QUALIFIERS:
+            name = "other_business_id"
+    return LabelHit(
+        name, body[: found.start("sep")].strip(), body_start + found.end(), kind, bool(bullet)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+\s?\d{3}(?:\s?\(0\))?|\(0?\d{1,4}\)|0\d{1,3})(?:[ \-/]?\d{1,5}){1,5}(?![\w-])"
+)
+_ABSENT = re.compile(
+    r"^(?:[-–—?x.]+|ei(?:\s.*)?|haettu.*|hakemus.*vireillä.*|puuttuu.*|tulossa.*|"
+    r"saknas.*|har\s+inte.*|inte\s+ännu.*|ansökt.*|under\s+behandling.*|nej|"
+    r"pending.*|none.*|n/?a|not\s+(?:yet|available|applicable).*|tbd|no(?:t)?\b.*|"
+    r"applied.*|\(?tyhjä\)?)$",
+    re.I,
+)
+_ORG_SUFFIX = re.compile(
+    r"\b(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky|tmi|ltd|inc|gmbh|säätiö|stiftelse|"
+    r"förening|församling|seurakunta|kaupunki|kunta|kommun|stad|hyvinvointialue|"
+    r"välfärdsområde[t]?|yhdistys|yhtymä|osuuskunta|andelslag|association|foundation)\b",
+    re.I,
+)
+_NAME_TOKEN = re.compile(r"^[A-ZÅÄÖÜÉÈÁÍÓÚÑŠŽ][\w'’.-]*$")
+_NAME_STOP = {
+    "Kela", "FPA", "Hei", "Hej", "Hello", "Terveisin", "Dear", "The", "We", "Our", "Vi", "Me",
+    "Tack", "Kiitos", "Thanks", "Best", "Mvh", "Med", "Ystävällisin", "Yhteyshenkilö",
+}  # fmt: skip
+
+
+def is_person_name(text: str) -> bool:
+    """Two to four capitalised words without digits, addresses or organisation suffixes."""
+    tokens = text.split()
+    if not 2 <= len(tokens) <= 4 or len(text) > 60:
+        return False
+    if _ORG_SUFFIX.search(text) or any(ch.isdigit() for ch in text) or "@" in text:
+        return False
+    return all(_NAME_TOKEN.match(t) and t not in _NAME_STOP for t in tokens)
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text).strip()
+
+
+def _clean_value(text: str) -> str:
+    return _collapse(text).strip(" ,;.-–")
+
+
+def _cut_name(text: str) -> str | None:
+    """A person's name at the start of `text`, without a leading job title or trailing details."""
+    text = re.split(r"[,(;]|\s[-–]\s|\s/\s|" + _EMAIL.pattern + "|" + _PHONE.pattern, text)[0]
+    tokens = _collapse(text).strip(" .:").split()
+    while tokens and not _NAME_TOKEN.match(tokens[0]):
+        tokens.pop(0)  # "palvelupäällikkö Riikka Heikkinen": drop the title
+    run: list[str] = []
+    for token in tokens:
+        if not _NAME_TOKEN.match(token) or token in _NAME_STOP:
+            break
+        run.append(token.rstrip("."))
+        if len(run) == 4:
+            break
+    name = " ".join(run)
+    return name if is_person_name(name) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Business ID candidates
+
+_BID = re.compile(
+    r"(?<![\w+-])(?:FI\s?(?P<vat>\d{8})|(?P<std>\d{6,7}\s?[-‐‑‒–—−]\s?\d)|(?P<bare>\d{8}))(?![\w-]|[.,]\d)",
+    re.I,
+)
+_BID_WORDS = re.compile(
+    r"y[-\s]?tunnu|fo[-\s]?n(?:umme)?r|business\s*id|company\s+id|alv|vat\b|moms|org\.?\s*nr", re.I
+)
+_OTHER_ORG = re.compile(
+    r"ylläpitä|ylläpitäjä|omista|emoyhtiö|emo-|konserni|tausta|kattojärjestö|vuokranantaja|"
+    r"yhteistyökumppani|kumppani|kuuluu|upprätthåll|ägs\s+av|äg(?:er|are)|moderbolag|koncern|"
+    r"hyresvärd|huvudman|samarbetspartner|parent|owned|owner|landlord|maintained\s+by|"
+    r"operated\s+by|run\s+by|partner|umbrella|lokal",
+    re.I,
+)
+_EXAMPLE = re.compile(
+    r"muodossa|esim\.?|esimerkiksi|formatet|format|t\.ex|exempel|e\.g\.|example|for instance", re.I
+)
+_APPLICANT_MARK = re.compile(r"^\s*\(?\s*(?:hakija|sökande|applicant)\b", re.I)
+# Kela's own instructions show this number as the model of the format.
+_KELA_EXAMPLE = "1234567-8"
+
+
+@dataclass
+class _Candidate:
+    check: businessid.CheckedBusinessId
+    line: Line
+    start: int
+    end: int
+    score: float
+    label: str | None
+
+
+def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) -> list[_Candidate]:
+    """Every Business ID-shaped number with a score for being the applicant's own."""
+    found: list[_Candidate] = []
+    for position, line in enumerate(lines):
+        text = line.text
+        if not text or not any(ch.isdigit() for ch in text):
+            continue
+        hit, value_start = labels.get(position, (None, 0))
+        for match in _BID.finditer(text):
+            before = text[max(0, match.start() - 70) : match.start()]
+            sentence_before = re.split(r"[.;!?]\s", before)[-1]
+            score = 0.0
+            label = None
+            if match.group("bare") and not (
+                _BID_WORDS.search(sentence_before) or (hit and hit.field.endswith("business_id"))
+            ):
+                continue
+            if hit and match.start() >= value_start - 1:
+                label = hit.label
+                if hit.field == "business_id":
+                    score += 10
+                elif hit.field == "other_business_id":
+                    score -= 20
+                elif hit.field == "vat_id":
+                    score += 4
+            elif _BID_WORDS.search(sentence_before):
+                score += 3
+            if match.group("vat"):
+                score -= 0.5
+            if _OTHER_ORG.search(sentence_before):
+                score -= 12
+            if _EXAMPLE.search(sentence_before):
+                score -= 30
+            if _APPLICANT_MARK.match(text[match.end() :]):
+                score += 5
+            if line.signature:
+                score -= 1
+            check = businessid.check(match.group(0))
+            if check.normalized == _KELA_EXAMPLE:
+                score -= 30
+            found.append(_Candidate(check, line, match.start(), match.end(), score, label))
+    counts: dict[str, int] = {}
+    for candidate in found:
+        counts[candidate.check.normalized] = counts.get(candidate.check.normalized, 0) + 1
+    for candidate in found:
+        candidate.score += 0.5 * (counts[candidate.check.normalized] - 1)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Prose
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ\"“])")
+_INTENT = re.compile(
+    r"liittyä|liittymään|haemme|hakee|hakea|anomme|anoo|päästä|rekisteröity|rekisteröidä|"
+    r"lisätä|lisäämiseksi|ansluta|ansöker|ansöka|bli\s+(?:tillagd|registrerad)|läggas\s+till|"
+    r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b",
+    re.I,
+)
+_INTENT_OBJECT = re.compile(
+    r"rekisteri|järjestelmä|ajanvaraus|käyttöoikeu|pääsy|register|system|booking|access|"
+    r"tidsbokning|tillgång",
+    re.I,
+)
+_ADMIN = re.compile(
+    r"\b(?:kirjoitan|kirjoitamme)\b|\bon\s+behalf\s+of\s+(?-i:[A-ZÅÄÖ])|(?:\b(?:ry|rf|oy|ab|sr)|:n)\s+puolesta|"
+    r"på\s+uppdrag\s+av\s+(?-i:[A-ZÅÄÖ])|liitteenä|bifogat|attached|alla\s+(?:olevat|tiedot|tietomme)|"
+    r"nedan|below|seuraavat\s+tiedot|följande\s+uppgifter|ohessa|välitän|vidarebefordrar|"
+    r"forwarding|yhteyshenkilö|kontaktperson|contact\s+person|lisätietoja|vid\s+frågor|"
+    r"tavoittaa|yhteydessä|contact\s+us|reach\s+us|nå\s+oss|allekirjoitta|undertecknad|"
+    r"undersigned|kiitos|tack\b|thank|vastaamme|svarar\s+gärna|happy\s+to\s+answer|"
+    r"kysyttävää|frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
+    r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message",
+    re.I,
+)
+_CONTACT_TRIGGER = re.compile(
+    r"yhteyshenkilö\w*\s+(?:toimii|on)|lisätietoja\s+(?:antaa|antavat|saa)|"
+    r"kontaktperson(?:en)?\s+(?:är|blir)|vid\s+frågor\s+(?:kontakta|kan\s+ni\s+kontakta)|"
+    r"(?:the\s+)?contact\s+person\s+(?:is|will\s+be)|please\s+contact|kontakta|ota\s+yhteyttä|"
+    r"yhteyttä\s+voi\s+ottaa|yhteydessä|tavoittaa|contact\s+us|reach\s+us|nå\s+oss",
+    re.I,
+)
+_UNDERSIGNED = re.compile(r"allekirjoitta\w*|undertecknad\w*|(?:the\s+)?undersigned", re.I)
+_ORG_IN_PROSE = [
+    re.compile(p, re.I if flags else 0)
+    for p, flags in (
+        (
+            r"^(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\((?i:[^()]*?(?:tunnus|nummer|business\s*id|"
+            r"fo-nr)[^()]*)\))?\s+(?:haluaisi|haluaa|hakee|anoo|ansöker|vill|önskar|would\s+like|"
+            r"wishes|is\s+applying|applies|applied)\b",
+            0,
+        ),
+        (
+            r"\b(?i:vi\s+är|we\s+are|olemme)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*"
+            r"(?:\([^()]*\))?\s+(?:och|and|ja)\s",
+            0,
+        ),
+        (
+            r"\b(?i:on\s+behalf\s+of)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*"
+            r"(?:to|and|,|\.|$)",
+            0,
+        ),
+        (
+            r"\b(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)(?::n|n)\s+puolesta",
+            0,
+        ),
+        (r"\b(?i:på\s+uppdrag\s+av)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?[,.\s]", 0),
+    )
+]
+_PRONOUN_START = re.compile(
+    r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
+)
+_LEAD_VERB = re.compile(
+    r"^(?:(?:hei|hej|hello|hi)\b[,!]?\s*)?(?:(?:kirjoitan|kirjoitamme|lähetän|lähetämme|toimin|"
+    r"edustan|edustamme|olen|olemme|haen|haemme|skriver|representerar|i\s+am\s+writing\s+for|"
+    r"i\s+represent|we\s+represent)\s+)?",
+    re.I,
+)
+_INFLECTION = re.compile(r":(?:n|lle|ltä|llä|ssa|ssä|sta|stä|ksi|na|nä|aan|ään|en)$")
+
+
+def _org_from_prose(sentence: str) -> str | None:
+    for rx in _ORG_IN_PROSE:
+        found = rx.search(sentence)
+        if not found:
+            continue
+        org = _collapse(found.group("org")).strip(" ,")
+        org = _LEAD_VERB.sub("", org)
+        org = _INFLECTION.sub("", org)
+        if _PRONOUN_START.match(org) or len(org.split()) > 9 or len(org) < 3:
+            continue
+        if not (_ORG_SUFFIX.search(org) or org[:1].isupper()):
+            continue
+        return org
+    return None
+
+
+def _sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) pairs of a paragraph."""
+    result = []
+    position = 0
+    for piece in _SENTENCE_SPLIT.split(text):
+        start = text.find(piece, position)
+        result.append((start, piece))
+        position = start + len(piece)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction
+
+
+@dataclass
+class _Found:
+    value: str
+    line: Line
+    start: int  # offset in the line's text
+    end: int
+    label: str | None
+
+    def item(self, parts: Sequence[TextPart], value: str | None = None) -> Item:
+        source = parts[self.line.part].name
+        return Item(
+            value if value is not None else self.value,
+            Evidence(source, self.line.start + self.start, self.line.start + self.end, self.label),
+        )
+
+
+def _value_lines(
+    lines: list[Line], position: int, labels: dict[int, LabelHit], multi: bool
+) -> list[int]:
+    """Positions of the lines that carry the value of the label on line `position`."""
+    hit = labels[position]
+    head_has_value = bool(lines[position].text[hit.value_start :].strip())
+    result: list[int] = []
+    j = position + 1
+    blank = 0
+    while j < len(lines):
+        line = lines[j]
+        if line.zone != lines[position].zone or line.segment != lines[position].segment:
+            break
+        if j in labels or line.closing or line.signature:
+            break
+        if not line.text.strip():
+            blank += 1
+            if result or head_has_value:
+                if not multi or not _more_labels_follow(lines, j, labels):
+                    break
+            if blank > 2:
+                break
+            j += 1
+            continue
+        blank = 0
+        if not multi and (result or head_has_value):
+            break
+        result.append(j)
+        j += 1
+    return result
+
+
+def _more_labels_follow(lines: list[Line], j: int, labels: dict[int, LabelHit]) -> bool:
+    """True when, after the blank line `j`, the text goes on and a later line is a label."""
+    k = j + 1
+    while k < len(lines) and not lines[k].text.strip():
+        k += 1
+    if k >= len(lines) or k in labels or lines[k].closing or lines[k].signature:
+        return False
+    return any(
+        p in labels
+        for p in range(k, min(k + 12, len(lines)))
+        if lines[p].segment == lines[j].segment
+    )
+
+
+def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extraction:
+    """The five items as given in the chosen zones of `document`."""
+    lines = document.content(zones)
+    parts = document.parts
+    labels: dict[int, LabelHit] = {}
+    for position, line in enumerate(lines):
+        if line.signature or line.closing or not line.text.strip():
+            continue
+        hit = match_label(line.text)
+        if hit:
+            labels[position] = hit
+
+    value_of: dict[int, tuple[LabelHit, int]] = {}
+    for position, hit in labels.items():
+        value_of[position] = (hit, hit.value_start)
+        multi = hit.field in ("justification", "contact_details")
+        for j in _value_lines(lines, position, labels, multi):
+            value_of.setdefault(j, (hit, 0))
+
+    values: dict[str, _Found] = {}
+    emails: list[_Found] = []
+    phones: list[_Found] = []
+    seen: set[str] = set()
+    for position, hit in labels.items():
+        line = lines[position]
+        name = hit.field
+        seen.add(name)
+        multi = name in ("justification", "contact_details")
+        rest = line.text[hit.value_start :]
+        continuation = _value_lines(lines, position, labels, multi)
+        pieces: list[tuple[Line, int, str]] = []
+        if rest.strip():
+            pieces.append((line, hit.value_start, rest))
+        pieces.extend((lines[j], 0, lines[j].text) for j in continuation)
+        if name in ("contact_details", "email", "phone", "contact_name"):
+            # Sub-labels ("Sähköposti: ...") below a contact heading are read by their own hit.
+            for piece_line, offset, piece in pieces:
+                _collect_contacts(piece_line, offset, piece, hit.label, emails, phones, name)
+        if name in ("email", "phone", "other", "vat_id", "other_business_id"):
+            continue
+        if not pieces:
+            continue
+        first_line, first_offset, first_text = pieces[0]
+        if name == "business_id":
+            continue  # read by the candidate scan, which sees the label
+        if multi:
+            text = " ".join(_collapse(p[2]) for p in pieces)
+        else:
+            text = first_text
+        value = _clean_value(text) if name != "justification" else _collapse(text)
+        if not value or _ABSENT.match(value):
+            continue
+        last_line, last_offset, last_text = pieces[-1]
+        end = last_offset + len(last_text.rstrip())
+        if last_line is not first_line:
+            found = _Found(value, first_line, first_offset, len(first_line.text), hit.label)
+        else:
+            found = _Found(value, first_line, first_offset, end, hit.label)
+        if name == "contact_name":
+            person = _cut_name(value)
+            if person is None:
+                continue
+            value = person
+            found.value = person
+        if name == "contact_details" and "contact_name" not in values:
+            person = _cut_name(value)
+            if person:
+                values["contact_name"] = _Found(person, first_line, first_offset, end, hit.label)
+            continue
+        if name == "contact_details":
+            continue
+        if name == "organization_name":
+            value = re.sub(r"\s*\((?:hakija|sökande|applicant)\)\s*$", "", value, flags=re.I)
+            found.value = value
+        values.setdefault(name, found)
+
+    labelled = {name for name in values} | ({"contact_details"} if emails or phones else set())
+    prose_mode = len(labels) < 2
+
+    # Business ID: every candidate in the content, scored by its context.
+    candidates = _bid_candidates(lines, value_of)
+    best = max(candidates, key=lambda c: c.score, default=None)
+    business_id = None
+    if best is not None and best.score > -5:
+        business_id = BusinessIdItem(
+            _collapse(best.line.text[best.start : best.end]),
+            best.check.normalized,
+            best.check.valid,
+            Evidence(
+                parts[best.line.part].name,
+                best.line.start + best.start,
+                best.line.start + best.end,
+                best.label,
+            ),
+        )
+        if best.label:
+            labelled.add("business_id")
+
+    signer = _signer(document, lines, labels)
+    body_lines = [
+        (p, line)
+        for p, line in enumerate(lines)
+        if not line.signature and not line.closing and p not in labels
+    ]
+
+    # Prose: sentences of the new text that are neither labelled fields nor signature.
+    prose_reason: list[tuple[Line, int, int, str]] = []
+    contact_name = values.get("contact_name")
+    organization = values.get("organization_name")
+    for paragraph in _paragraphs(body_lines):
+        text = " ".join(line.text.strip() for line in paragraph)
+        for offset, sentence in _sentences(text):
+            line = _line_at(paragraph, offset)
+            if organization is None:
+                org = _org_from_prose(sentence)
+                if org:
+                    organization = _Found(org, line, 0, len(line.text), None)
+            trigger = _CONTACT_TRIGGER.search(sentence)
+            has_contact = _EMAIL.search(sentence) or (trigger and _PHONE.search(sentence))
+            if trigger or has_contact:
+                if contact_name is None and trigger:
+                    after = sentence[trigger.end() :]
+                    if _UNDERSIGNED.search(after[:40]) and signer is not None:
+                        contact_name = signer
+                    else:
+                        person = _cut_name(after)
+                        if person:
+                            contact_name = _Found(person, line, 0, len(line.text), None)
+                for piece_line in paragraph:
+                    if (
+                        piece_line.text.strip() and piece_line.text.strip() in sentence
+                    ) or sentence in piece_line.text:
+                        _collect_contacts(
+                            piece_line, 0, piece_line.text, None, emails, phones, "prose"
+                        )
+                        break
+                continue
+            if _is_greeting(sentence):
+                continue
+            if not prose_mode:
+                continue
+            if _ADMIN.search(sentence) or _BID.search(sentence):
+                continue
+            if _INTENT.search(sentence) and _INTENT_OBJECT.search(sentence):
+                continue
+            if len(sentence.split()) < 4 or sentence.rstrip().endswith("?"):
+                continue
+            prose_reason.append((line, offset, offset + len(sentence), sentence))
+
+    justification_found = values.get("justification")
+    justification = justification_found.item(parts) if justification_found else None
+    if justification is None and prose_reason:
+        first = prose_reason[0][0]
+        text = _collapse(" ".join(r[3] for r in prose_reason))
+        justification = Item(
+            text, Evidence(parts[first.part].name, first.start, first.start + len(first.text))
+        )
+
+    # The signature names the organisation only when the Business ID was read from it.
+    if (
+        organization is None
+        and business_id is not None
+        and best is not None
+        and best.line.signature
+    ):
+        organization = _signature_org(document, best.line)
+
+    if contact_name is None and signer is not None:
+        contact_name = signer
+    if not emails and not phones and contact_name is not None and signer is not None:
+        if _same_person(contact_name.value, signer.value):
+            _signature_contacts(document, signer.line, emails, phones)
+
+    email = emails[0] if emails else None
+    phone = phones[0] if phones else None
+    return Extraction(
+        business_id=business_id,
+        organization_name=organization.item(parts) if organization else None,
+        justification=justification,
+        contact_name=contact_name.item(parts) if contact_name else None,
+        contact_email=email.item(parts) if email else None,
+        contact_phone=phone.item(parts) if phone else None,
+        labelled_fields=len(
+            labelled
+            & {
+                "business_id",
+                "organization_name",
+                "justification",
+                "contact_name",
+                "contact_details",
+            }
+        ),
+        labels_seen=frozenset(seen),
+    )
+
+
+def _is_greeting(sentence: str) -> bool:
+    words = sentence.split()
+    return (
+        len(words) <= 6
+        and sentence.rstrip().endswith((",", "!", ":"))
+        and not _EMAIL.search(sentence)
+    )
+
+
+def _paragraphs(body_lines: list[tuple[int, Line]]) -> list[list[Line]]:
+    result: list[list[Line]] = []
+    current: list[Line] = []
+    last_position = -2
+    for position, line in body_lines:
+        if line.zone == HEADER:
+            continue
+        if not line.text.strip() or position != last_position + 1:
+            if current:
+                result.append(current)
+            current = []
+        if line.text.strip():
+            current.append(line)
+        last_position = position
+    if current:
+        result.append(current)
+    return result
+
+
+def _line_at(paragraph: list[Line], offset: int) -> Line:
+    total = 0
+    for line in paragraph:
+        total += len(line.text.strip()) + 1
+        if offset < total:
+            return line
+    return paragraph[-1]
+
+
+def _collect_contacts(
+    line: Line,
+    offset: int,
+    text: str,
+    label: str | None,
+    emails: list[_Found],
+    phones: list[_Found],
+    kind: str,
+) -> None:
+    for match in _EMAIL.finditer(text):
+        address = match.group(0).rstrip(".")
+        if _KELA_AUTHOR.search(address) and "@kela.fi" in address.lower():
+            continue
+        if any(f.value.lower() == address.lower() for f in emails):
+            continue
+        emails.append(_Found(address, line, offset + match.start(), offset + match.end(), label))
+    for match in _PHONE.finditer(text):
+        number = _collapse(match.group(0))
+        digits = re.sub(r"\D", "", number)
+        if not 6 <= len(digits) <= 13 or re.fullmatch(r"\d{6,7}\s?-\s?\d", number):
+            continue
+        if any(re.sub(r"\D", "", f.value) == digits for f in phones):
+            continue
+        phones.append(_Found(number, line, offset + match.start(), offset + match.end(), label))
+
+
+def _signature_lines(document: Document, line: Line) -> list[Line]:
+    segment = document.segments[line.segment]
+    return [x for x in segment.lines if x.signature and x.text.strip()]
+
+
+def _signer(document: Document, lines: list[Line], labels: dict[int, LabelHit]) -> _Found | None:
+    """The person who signed the part of the message that carries the application."""
+    weight: dict[int, int] = {}
+    for position in labels:
+        weight[lines[position].segment] = weight.get(lines[position].segment, 0) + 1
+    segments = sorted(
+        {line.segment for line in lines},
+        key=lambda s: (weight.get(s, 0), s),
+        reverse=True,
+    )
+    for index in segments:
+        signature = [x for x in document.segments[index].lines if x.signature and x.text.strip()]
+        if not signature:
+            continue
+        first = signature[0]
+        name = _collapse(first.text)
+        if is_person_name(name):
+            return _Found(name, first, 0, len(first.text), None)
+    return None
+
+
+def _signature_org(document: Document, line: Line) -> _Found | None:
+    signature = _signature_lines(document, line)
+    for candidate in signature:
+        text = _collapse(candidate.text)
+        if _ORG_SUFFIX.search(text) and not any(ch.isdigit() for ch in text) and "@" not in text:
+            return _Found(text, candidate, 0, len(candidate.text), None)
+    return None
+
+
+def _signature_contacts(
+    document: Document, line: Line, emails: list[_Found], phones: list[_Found]
+) -> None:
+    for candidate in _signature_lines(document, line):
+        if _BID.search(candidate.text) or re.search(r"\biban\b", candidate.text, re.I):
+            continue
+        _collect_contacts(candidate, 0, candidate.text, None, emails, phones, "signature")
+
+
+def _same_person(a: str, b: str) -> bool:
+    return a.casefold().split() == b.casefold().split() or set(a.casefold().split()) == set(
+        b.casefold().split()
+    )
