@@ -111,7 +111,7 @@ def _intent(document: Document) -> bool:
     for line in document.content((OWN, FORWARD)):
         if line.signature or line.zone == HEADER:
             continue
-        for sentence in re.split(r"(?<=[.!])\s+", line.text):
+        for sentence in re.split(r"(?<=[.!?])\s+", line.text):
             if sentence.rstrip().endswith("?"):
                 continue
             if _INTENT.search(sentence) and _INTENT_OBJECT.search(sentence):
@@ -206,6 +206,14 @@ def classify(
         return Classification(REQUEST, "labelled registration data")
     if intent and items >= 2:
         return Classification(REQUEST, "asks to join the registry")
+    asks = "?" in text
+    if (
+        _REGISTRY_SUBJECT.search(subject)
+        and own.business_id is not None
+        and items >= 3
+        and not asks
+    ):
+        return Classification(REQUEST, "registry subject with registration data")
     return Classification(OTHER, "no registration data")
 
 
@@ -456,13 +464,28 @@ _LABEL_WORDS = {
 _WORD = re.compile(r"[a-zåäöéü]+", re.I)
 
 
+# Finnish has few function words; its long vowels and case endings give it away instead.
+_FINNISH_MARK = re.compile(r"ää|yy|uu|ii|aa|uo|yö|äi|öi|ssa|ssä|llä|stä|lle|mme|ksi|inen|ään")
+_NOT_FINNISH = re.compile(r"[bcfqwxzå]")
+
+
 def _word_language(words: list[str]) -> dict[str, int]:
     counts = {lang: 0 for lang in _STOPWORDS}
     for word in words:
         lowered = word.lower()
+        known = False
         for lang, vocabulary in _STOPWORDS.items():
             if lowered in vocabulary:
                 counts[lang] += 1
+                known = True
+        if (
+            not known
+            and word == lowered
+            and len(word) >= 5
+            and not _NOT_FINNISH.search(word)
+            and _FINNISH_MARK.search(word)
+        ):
+            counts["fi"] += 1
     return counts
 
 

@@ -438,6 +438,7 @@ _NAME_TOKEN = re.compile(r"^[A-ZÅÄÖÜÉÈÁÍÓÚÑŠŽ][\w'’.-]*$")
 _NAME_STOP = {
     "Kela", "FPA", "Hei", "Hej", "Hello", "Terveisin", "Dear", "The", "We", "Our", "Vi", "Me",
     "Tack", "Kiitos", "Thanks", "Best", "Mvh", "Med", "Ystävällisin", "Yhteyshenkilö",
+    "A", "An", "This", "It", "Se", "Det", "Tämä", "I", "Jag", "Minä",
 }  # fmt: skip
 
 
@@ -600,7 +601,7 @@ _ORG_IN_PROSE = [
         (
             r"^(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\((?i:[^()]*?(?:tunnus|nummer|business\s*id|"
             r"fo-nr)[^()]*)\))?\s+(?:haluaisi|haluaa|hakee|anoo|ansöker|vill|önskar|would\s+like|"
-            r"wishes|is\s+applying|applies|applied)\b",
+            r"wishes|is\s+applying)\b",
             0,
         ),
         (
@@ -642,7 +643,9 @@ def _org_from_prose(sentence: str) -> str | None:
         org = _INFLECTION.sub("", org)
         if _PRONOUN_START.match(org) or len(org.split()) > 9 or len(org) < 3:
             continue
-        if not (_ORG_SUFFIX.search(org) or org[:1].isupper()):
+        words = org.split()
+        capitals = sum(1 for w in words if w[:1].isupper())
+        if not (_ORG_SUFFIX.search(org) or capitals * 2 >= len(words)) or words[0] in _NAME_STOP:
             continue
         return org
     return None
@@ -696,9 +699,10 @@ def _value_lines(
             break
         if not line.text.strip():
             blank += 1
-            if result or head_has_value:
-                if not multi or not _more_labels_follow(lines, j, labels):
-                    break
+            if (result or head_has_value) and (
+                not multi or not _more_labels_follow(lines, j, labels)
+            ):
+                break
             if blank > 2:
                 break
             j += 1
@@ -770,10 +774,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         first_line, first_offset, first_text = pieces[0]
         if name == "business_id":
             continue  # read by the candidate scan, which sees the label
-        if multi:
-            text = " ".join(_collapse(p[2]) for p in pieces)
-        else:
-            text = first_text
+        text = " ".join(_collapse(p[2]) for p in pieces) if multi else first_text
         value = _clean_value(text) if name != "justification" else _collapse(text)
         if not value or _ABSENT.match(value):
             continue
@@ -894,9 +895,14 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
 
     if contact_name is None and signer is not None:
         contact_name = signer
-    if not emails and not phones and contact_name is not None and signer is not None:
-        if _same_person(contact_name.value, signer.value):
-            _signature_contacts(document, signer.line, emails, phones)
+    if (
+        not emails
+        and not phones
+        and contact_name is not None
+        and signer is not None
+        and _same_person(contact_name.value, signer.value)
+    ):
+        _signature_contacts(document, signer.line, emails, phones)
 
     email = emails[0] if emails else None
     phone = phones[0] if phones else None

@@ -201,10 +201,14 @@ def thread_followups(messages: Sequence[ParsedMessage]) -> list[ParsedMessage]:
                 earlier = by_id[ref]
                 break
         own_items = 5 - len(message.own.missing())
-        if earlier is not None and message.kind in (REQUEST, FOLLOWUP, OTHER) and own_items >= 1:
-            if message.kind != OTHER or message.own.labelled_fields >= 1:
-                message = replace(message, kind=FOLLOWUP, completes=earlier.message_id)
-                message = _with_items(message, message.own.merged_over(earlier.items))
+        if (
+            earlier is not None
+            and message.kind in (REQUEST, FOLLOWUP, OTHER)
+            and own_items >= 1
+            and (message.kind != OTHER or message.own.labelled_fields >= 1)
+        ):
+            message = replace(message, kind=FOLLOWUP, completes=earlier.message_id)
+            message = _with_items(message, message.own.merged_over(earlier.items))
         if message.message_id:
             by_id.setdefault(message.message_id, message)
         result.append(message)
