@@ -153,7 +153,8 @@ _ATTRIBUTION = re.compile(
     re.I,
 )
 _SEPARATOR = re.compile(r"^\s*(?:_{5,}|-{5,}|={5,})\s*$")
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Bounded, and preceded by a cheap "@" test, so that long runs of letters cost linear time.
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _KELA_AUTHOR = re.compile(
     r"@kela\.fi\b|\bkela\b|\bfpa\b|tekninen tuki|tekniska stöd|technical support", re.I
 )

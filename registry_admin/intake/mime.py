@@ -450,7 +450,10 @@ def read_message(raw: bytes) -> DecodedMessage:
     raw = bytes(raw)
     if len(raw) > MAX_BYTES:
         raise MessageLimitExceeded("message too large")
-    if len(_HEADER_LINE.findall(raw)) > MAX_HEADERS * 20:
+    head_end = min(
+        (i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0), default=len(raw)
+    )
+    if len(_HEADER_LINE.findall(raw, 0, head_end)) > MAX_HEADERS:
         raise MessageLimitExceeded("too many header lines")
     try:
         msg = message_from_bytes(raw, policy=_POLICY)
