@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from registry_admin.intake.extract import (
     _BID,
-    _EMAIL,
     _INTENT,
     _INTENT_OBJECT,
     FORWARD,
@@ -190,12 +189,12 @@ def classify(
     identified = own.business_id is not None or own.organization_name is not None
     for sentence in re.split(r"(?<=[.!?])\s+|\n", subject + "\n" + text):
         if (
-            _REMOVAL.search(sentence)
+            identified
+            and _REMOVAL.search(sentence)
             and (_REGISTRY_WORD.search(sentence) or _REGISTRY_WORD.search(subject))
             and not sentence.rstrip().endswith("?")
         ):
-            if identified:
-                return Classification(REMOVAL, "asks to be removed")
+            return Classification(REMOVAL, "asks to be removed")
     intent = _intent(document)
     reply = is_reply(decoded)
     supplies = own.labelled_fields >= 1 or own.business_id is not None
