@@ -619,9 +619,15 @@ _ORG_IN_PROSE = [
             r"\b(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)(?::n|n)\s+puolesta",
             0,
         ),
+        (
+            r"(?P<org>(?-i:[A-ZÅÄÖ])[^.!?()]{2,90}?)\s*\((?i:y-?tunnus|fo-?nummer|fo-nr|"
+            r"business\s*id)[^()]*\)",
+            1,
+        ),
         (r"\b(?i:på\s+uppdrag\s+av)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?[,.\s]", 0),
     )
 ]
+_GENERIC_ORG_PATTERN = 4  # "Name (Y-tunnus ...)" anywhere: the last resort
 _PRONOUN_START = re.compile(
     r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
 )
@@ -635,12 +641,27 @@ _INFLECTION = re.compile(r":(?:n|lle|ltä|llä|ssa|ssä|sta|stä|ksi|na|nä|aan|
 
 
 def _org_from_prose(sentence: str) -> str | None:
-    for rx in _ORG_IN_PROSE:
+    for number, rx in enumerate(_ORG_IN_PROSE):
         found = rx.search(sentence)
         if not found:
             continue
+        generic = number == _GENERIC_ORG_PATTERN
+        if generic and _OTHER_ORG.search(sentence):
+            continue
         org = _collapse(found.group("org")).strip(" ,")
         org = _LEAD_VERB.sub("", org)
+        tokens = org.split()
+        # "Please remove Old Club ry": drop leading words until the name proper begins.
+        while (
+            generic
+            and len(tokens) > 1
+            and not (
+                tokens[0][:1].isupper()
+                and (tokens[1][:1].isupper() or _ORG_SUFFIX.fullmatch(tokens[1]))
+            )
+        ):
+            tokens.pop(0)
+        org = " ".join(tokens)
         org = _INFLECTION.sub("", org)
         if _PRONOUN_START.match(org) or len(org.split()) > 9 or len(org) < 3:
             continue
