@@ -1,0 +1,76 @@
+"""The five items: label variants and layouts, prose, and the applicant's Business ID."""
+
+from registry_admin.intake.extract import extract, match_label, read_document
+from registry_admin.intake.mime import TextPart
+
+
+def _extract(text: str, subject: str = ""):
+    return extract(read_document([TextPart(text, "body", "text/plain")], subject))
+
+
+def test_label_variants_and_separators() -> None:
+    assert match_label("• Y-tunnus/FO-nummer:\t0201256-6").field == "business_id"
+    assert match_label("Organisaation nimi / Organisationens namn: X").field == "organization_name"
+    assert match_label("- Reason for using the booking system We help").field == "justification"
+    assert match_label("Yhteyshenkilön yhteystiedot").field == "contact_details"
+    assert match_label("Taustaorganisaation Y-tunnus 1234567-8").field == "other_business_id"
+    assert match_label("Perustelut ovat seuraavat") is None  # prose, not a field
+
+
+def test_values_on_the_next_line_and_multiline_justification() -> None:
+    found = _extract(
+        "FO-nummer:\n24690501\n\nOrganisationens namn:\nTestförening rf\n\nMotivering:\n"
+        "Vi hjälper\nklienter.\n\nKontaktperson:\nAnna Berg\n"
+    )
+    assert found.business_id.normalized == "2469050-1"
+    assert found.business_id.as_written == "24690501"
+    assert found.organization_name.value == "Testförening rf"
+    assert found.justification.value == "Vi hjälper klienter."
+    assert found.contact_name.value == "Anna Berg"
+    assert found.missing() == ["contact_details"]
+
+
+def test_parent_and_example_ids_are_not_the_applicants() -> None:
+    found = _extract(
+        "Y-tunnus: 0201256-6\nOrganisaatio: Testi Oy\n\nYhtiömme kuuluu konserniin "
+        "(emoyhtiön Y-tunnus 0737546-2).\n\nTerveisin\nMaija Mäkinen\nTesti Oy\n"
+        "Toimintaa ylläpitää Emo ry, Y-tunnus 0737546-2\n"
+    )
+    assert found.business_id.normalized == "0201256-6"
+    only_footer = _extract(
+        "Hei\n\nTerveisin\nMaija\nToimintaa ylläpitää Emo ry, Y-tunnus 0737546-2\n"
+    )
+    assert only_footer.business_id is None
+    example = _extract("Lähettäkää Y-tunnus muodossa 1234567-8.\n")
+    assert example.business_id is None
+
+
+def test_wrong_check_digit_is_reported_invalid_and_old_ids_are_padded() -> None:
+    bad = _extract("Y-tunnus: 0201256-7\n")
+    assert (bad.business_id.normalized, bad.business_id.valid) == ("0201256-7", False)
+    old = _extract("Y-tunnus: 201256-6\n")
+    assert (old.business_id.normalized, old.business_id.valid) == ("0201256-6", True)
+    vat = _extract("ALV-nro FI02012566\n")
+    assert vat.business_id.normalized == "0201256-6"
+
+
+def test_prose_request() -> None:
+    found = _extract(
+        "Hei!\n\nKirjoitan Testikylän Kyläyhdistys ry:n puolesta. Yhdistyksen Y-tunnus on "
+        "0201256-6.\n\nVapaaehtoisemme auttavat ikäihmisiä Kelan asioissa. He varaisivat "
+        "aikoja kylätalolta.\n\nLisätietoja antaa puheenjohtaja Matti Meikäläinen, "
+        "matti@kyla.example.fi.\n\nTerveisin\nLiisa Virtanen\n"
+    )
+    assert found.organization_name.value == "Testikylän Kyläyhdistys ry"
+    assert found.contact_name.value == "Matti Meikäläinen"
+    assert found.contact_email.value == "matti@kyla.example.fi"
+    assert found.justification.value.startswith("Vapaaehtoisemme auttavat")
+    assert "Lisätietoja" not in found.justification.value
+
+
+def test_evidence_points_into_the_source_text() -> None:
+    text = "Hei\n\nY-tunnus: 0201256-6\n"
+    found = _extract(text)
+    evidence = found.business_id.evidence
+    assert text[evidence.start : evidence.end] == "0201256-6"
+    assert evidence.label == "Y-tunnus"
