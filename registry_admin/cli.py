@@ -330,22 +330,12 @@ def municipalities_sync(file: Path | None) -> None:
     click.echo(report.summary())
 
 
-def _register_optional_commands() -> None:
-    """Commands whose modules may be absent in a partial checkout stay out of the group."""
-    try:
-        from registry_admin.intake.parse_command import parse_command
-    except ImportError:
-        return
-    cli.add_command(parse_command)
-
-
-_register_optional_commands()
-
-
 def _register_commands_of_other_modules() -> None:
     from registry_admin.demo import demo_credentials_command
+    from registry_admin.intake.parse_command import parse_command
 
     cli.add_command(demo_credentials_command)
+    cli.add_command(parse_command)
 
 
 _register_commands_of_other_modules()
