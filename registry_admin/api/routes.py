@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from werkzeug.routing import PathConverter
 
 from registry_admin import businessid
 from registry_admin.api.openapi import DOCUMENT
@@ -16,6 +18,16 @@ from registry_admin.db import db
 from registry_admin.registry.models import RegistryChange
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class AnyTextConverter(PathConverter):
+    """Like `path`, but also matches a newline, so such an ID is refused as invalid, not unrouted."""
+
+    regex = r"[^/][\s\S]*?"
+
+
+# Before the routes: a rule finds its converter when it is added to the map.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("anytext", AnyTextConverter))
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_CHANGES = 1000
@@ -55,6 +67,14 @@ def _unavailable(_exc: RegistryUnavailable) -> Response:
     )
 
 
+@bp.errorhandler(OperationalError)
+def _database_down(_exc: OperationalError) -> Response:
+    # The change feed reads the database directly; lookups answer from the view instead.
+    current_app.logger.exception("the API could not reach the database")
+    db.session.rollback()
+    return _unavailable(RegistryUnavailable())
+
+
 @bp.before_request
 def _authenticate() -> None:
     if request.endpoint in _PUBLIC:
@@ -77,9 +97,12 @@ def _lookup(raw: str) -> tuple[int, dict[str, Any], str | None, bool | None]:
     """(status, body, Business ID for the disclosure log, registered) for one ID as given."""
     try:
         bid = businessid.normalize(raw)
+        if not bid.isascii():
+            # A regex \d matches other scripts' digits (fullwidth ０-９); stored IDs are ASCII only.
+            raise businessid.InvalidBusinessId(raw, "format")
     except businessid.InvalidBusinessId as exc:
         body = {
-            "business_id": raw[:64],
+            "business_id": _echo(raw),
             "error": "invalid_business_id",
             "detail": f"not a valid Business ID: {exc.detail}",
         }
@@ -98,7 +121,13 @@ def _lookup(raw: str) -> tuple[int, dict[str, Any], str | None, bool | None]:
     return 200, body, bid, True
 
 
-@bp.get("/organizations/<path:business_id>")
+def _echo(raw: str) -> str:
+    """The ID as given, shortened, with lone surrogates (possible in JSON) made encodable."""
+    return raw[:64].encode("utf-8", "replace").decode("utf-8")
+
+
+@bp.get("/organizations/", defaults={"business_id": ""})
+@bp.get("/organizations/<anytext:business_id>")
 def get_organization(business_id: str) -> Response:
     """Whether one organization may use the booking system."""
     status, body, bid, registered = _lookup(business_id)
@@ -108,7 +137,8 @@ def get_organization(business_id: str) -> Response:
     encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     etag = '"' + hashlib.blake2b(encoded, digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if etag in _if_none_match():
+    if_none_match = _if_none_match()
+    if etag in if_none_match or "*" in if_none_match:
         return Response(status=304, headers=headers)
     response = Response(encoded, status=status, mimetype="application/json")
     response.headers.update(headers)
@@ -129,9 +159,14 @@ def lookup_organizations() -> Response:
         raise ApiError(413, "too_large", f"the body may be at most {MAX_BODY_BYTES} bytes")
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
+    # Without a Content-Length (chunked), MAX_CONTENT_LENGTH bounds what is read here.
+    data = request.get_data(cache=False)
+    if len(data) > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", f"the body may be at most {MAX_BODY_BYTES} bytes")
     try:
-        payload = json.loads(request.get_data(cache=False)[: MAX_BODY_BYTES + 1])
-    except (ValueError, UnicodeDecodeError):
+        payload = json.loads(data)
+    except (ValueError, RecursionError):
+        # ValueError covers UnicodeDecodeError; RecursionError is deeply nested arrays.
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     ids = payload.get("business_ids") if isinstance(payload, dict) else None
     if not isinstance(ids, list):
@@ -147,7 +182,7 @@ def lookup_organizations() -> Response:
         if not isinstance(item, str):
             results.append(
                 {
-                    "business_id": json.dumps(item)[:64],
+                    "business_id": _describe(item),
                     "error": "invalid_business_id",
                     "detail": "each Business ID must be a string",
                 }
@@ -159,6 +194,15 @@ def lookup_organizations() -> Response:
             disclosed.append((bid, registered))
     current_app.extensions["disclosure_log"].record_many(g.api_client_id, disclosed)
     return json_response({"results": results})
+
+
+def _describe(item: Any) -> str:
+    """A short text for a non-string item; containers are not serialised (they may nest deeply)."""
+    if isinstance(item, list):
+        return "[...]"
+    if isinstance(item, dict):
+        return "{...}"
+    return json.dumps(item)[:64]
 
 
 @bp.get("/changes")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry_admin.api.models import ApiClient
 from registry_admin.errors import Conflict, InvalidInput
-from registry_admin.registry.services import record_audit
+from registry_admin.registry.services import CHANGED_FLAG, record_audit
 
 PREFIX = "ra_"
 
@@ -36,4 +36,6 @@ def create_client(session: Session, name: str, *, actor: str) -> tuple[ApiClient
         session, actor, "api_client.create", after={"name": name, "token_hint": client.token_hint}
     )
     session.flush()
+    # Lets this process's registry view know the token at once, after commit (see registry_view).
+    session.info[CHANGED_FLAG] = True
     return client, token
