@@ -106,7 +106,12 @@ DOCUMENT: dict[str, Any] = {
                         "name": "since",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "integer", "minimum": 0, "default": 0},
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": 10**18 - 1,
+                            "default": 0,
+                        },
                     },
                     {
                         "name": "limit",

@@ -17,8 +17,10 @@ from api_support import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 from testsupport import run_sql
 
+from registry_admin.db import db
 from registry_admin.errors import Conflict, NotFound
 
 CHANGES = "/api/v1/changes"
@@ -103,12 +105,13 @@ def test_since_returns_only_later_changes(app, client, api_headers):
     assert later == everything[3:]
 
 
-def test_a_cursor_past_the_end_gives_nothing_and_keeps_the_cursor(app, client, api_headers):
+@pytest.mark.parametrize("since", [10**15, 10**18 - 1])
+def test_a_cursor_past_the_end_gives_nothing_and_keeps_the_cursor(app, client, api_headers, since):
     make_history(app)
 
-    body = feed(client, api_headers, since=10**15)
+    body = feed(client, api_headers, since=since)
 
-    assert body == {"changes": [], "next": 10**15}
+    assert body == {"changes": [], "next": since}
 
 
 def test_limit_bounds_the_page(app, client, api_headers):
@@ -131,6 +134,7 @@ def test_limit_bounds_the_page(app, client, api_headers):
         {"since": "0x10"},
         {"since": "\uff11"},  # fullwidth 1
         {"since": "\u0661"},  # Arabic-Indic 1
+        {"since": str(10**18)},  # past the documented maximum
         {"since": "9" * 19},
         {"since": "9" * 400},
         {"limit": "0"},
@@ -244,3 +248,19 @@ def test_a_consumer_replaying_the_feed_mirrors_the_registry(sqlite_app):
         assert consumer.names == registry
 
     replay()
+
+
+def test_the_feed_answers_503_json_when_the_database_fails(sqlite_app):
+    client = sqlite_app.test_client()
+    headers = bearer(new_token(sqlite_app, "feed-reader"))
+    assert feed(client, headers) == {"changes": [], "next": 0}
+
+    with sqlite_app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE registry_changes RENAME TO registry_changes_away"))
+
+    response = client.get(CHANGES, headers=headers)
+
+    assert response.status_code == 503
+    assert response.mimetype == "application/json"
+    assert set(response.json) == {"error", "detail"}
+    assert response.headers["Retry-After"]
