@@ -146,6 +146,8 @@ def test_a_malformed_id_is_refused_with_a_json_error(client, api_headers, busine
         ("%FF%FE", 400),  # not UTF-8
         ("%00", 400),
         ("%2e%2e%2f", 400),
+        ("..%2F..%2Fetc%2Fpasswd", 400),
+        ("0201256-6%2F..%2F..", 400),
         ("0201256%0A-6", 404),  # white space around the parts is dropped
         ("%0A0201256-6%0D%0A", 404),
     ],
