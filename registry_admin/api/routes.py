@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
+from flask.sansio.blueprints import BlueprintSetupState
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.routing import PathConverter
@@ -26,8 +27,11 @@ class AnyTextConverter(PathConverter):
     regex = r"[^/][\s\S]*?"
 
 
-# Before the routes: a rule finds its converter when it is added to the map.
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("anytext", AnyTextConverter))
+@bp.record_once
+def _register_converter(state: BlueprintSetupState) -> None:
+    # Before the routes: a rule finds its converter when it is added to the map.
+    state.app.url_map.converters.setdefault("anytext", AnyTextConverter)
+
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_CHANGES = 1000
@@ -103,7 +107,7 @@ def _lookup(raw: str) -> tuple[int, dict[str, Any], str | None, bool | None]:
             # A regex \d matches other scripts' digits (fullwidth ０-９); stored IDs are ASCII only.
             raise businessid.InvalidBusinessId(raw, "format")
     except businessid.InvalidBusinessId as exc:
-        body = {
+        body: dict[str, Any] = {
             "business_id": _echo(raw),
             "error": "invalid_business_id",
             "detail": f"not a valid Business ID: {exc.detail}",
