@@ -144,7 +144,7 @@ def get_organization(business_id: str) -> Response:
     etag = '"' + hashlib.blake2b(encoded, digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if_none_match = _if_none_match()
-    if etag in if_none_match or "*" in if_none_match:
+    if etag in if_none_match or (status == 200 and "*" in if_none_match):
         return Response(status=304, headers=headers)
     response = Response(encoded, status=status, mimetype="application/json")
     response.headers.update(headers)

@@ -315,6 +315,10 @@ def test_etag_and_if_none_match(app, client, api_headers):
     gone = client.get(url(HELSINKI), headers={**api_headers, "If-None-Match": etag})
     assert gone.status_code == 404
     assert gone.headers["ETag"] not in (etag, changed.headers["ETag"])
+    # "*" matches only an existing representation (RFC 9110, 13.1.2).
+    assert (
+        client.get(url(HELSINKI), headers={**api_headers, "If-None-Match": "*"}).status_code == 404
+    )
 
 
 def test_no_personal_data_of_the_staff_who_registered_it(app, client, api_headers):
