@@ -35,7 +35,7 @@ class DisclosureLog:
         self._thread: threading.Thread | None = None
 
     def record(self, client_id: int, business_id: str, registered: bool | None) -> None:
-        """Note that `client_id` was told about `business_id` (as asked, when invalid)."""
+        """Note that `client_id` was told whether `business_id` (canonical form) is registered."""
         self._start_once()
         entry = {
             "at": utcnow(),
