@@ -1,6 +1,7 @@
 """Imports every table so that Alembic and the tests see the whole schema."""
 
 from registry_admin.api.models import ApiClient, Disclosure
+from registry_admin.intake import models as intake_models  # noqa: F401
 from registry_admin.jobstatus import JobStatus
 from registry_admin.registry.models import AuditEvent, Organization, RegistryChange
 from registry_admin.review.models import StaffUser
