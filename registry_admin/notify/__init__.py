@@ -1,0 +1,1 @@
+"""Notifications to applicants: a transactional outbox, its templates, transports and delivery."""

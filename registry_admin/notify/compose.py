@@ -1,0 +1,216 @@
+"""Render a notification from its templates and build the email only from validated values.
+
+Header injection is stopped here, before anything reaches a header: every value is checked for
+line breaks of any kind (CR, LF, NEL, U+2028, U+2029), other control characters and RFC 2047
+encoded words that decode to them. The interpreter cannot be relied on for this: Python 3.11.7
+lacks the fix for CVE-2024-6923 and serializes a header object that carries a newline as is.
+So no header object parsed from inbound mail is ever set on an outbound message: only `str`
+values that pass these checks are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from registry_admin.db import resource_path
+from registry_admin.errors import InvalidInput
+from registry_admin.notify.models import KINDS, LANGUAGES
+
+# Receipts and lists of missing items answer the applicant's mail automatically (RFC 3834);
+# decisions are made by a person.
+AUTO_REPLIED_KINDS = frozenset({"receipt", "missing"})
+SENDER_NAME = "Kela"
+MAX_SUBJECT_CHARS = 400
+MAX_REFERENCES = 20
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL = rf"{_ATEXT}(?:\.{_ATEXT})*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = rf"{_LABEL}(?:\.{_LABEL})+"
+ADDRESS_RE = re.compile(rf"(?P<local>{_LOCAL})@(?P<domain>{_DOMAIN})")
+# A Message-ID as we accept it for threading: <left@right>, printable ASCII without specials.
+_ID_PART = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+MESSAGE_ID_RE = re.compile(rf"<{_ID_PART}@(?:{_ID_PART}|\[[A-Za-z0-9.:-]+\])>")
+REFERENCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+ENCODED_WORD_RE = re.compile(r"=\?[^?\s]*\?[A-Za-z]?\?[^?\s]*\?=")
+
+
+class UnsafeHeaderValue(InvalidInput):
+    """A value may not go into a header: a line break, a control character, a bad address."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+def _forbidden_char(value: str) -> str | None:
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def check_header_text(value: str, what: str) -> str:
+    """`value` unchanged if it may be a header's text; else UnsafeHeaderValue naming `what`."""
+    if not isinstance(value, str):
+        raise UnsafeHeaderValue(f"{what}: not text")
+    bad = _forbidden_char(value)
+    if bad:
+        raise UnsafeHeaderValue(f"{what}: contains the control or line-break character {bad}")
+    if len(value) > MAX_SUBJECT_CHARS:
+        raise UnsafeHeaderValue(f"{what}: longer than {MAX_SUBJECT_CHARS} characters")
+    for match in ENCODED_WORD_RE.finditer(value):
+        # A receiver decodes an encoded word; what it decodes to must be as clean as the rest.
+        try:
+            decoded = "".join(
+                part.decode(charset or "ascii") if isinstance(part, bytes) else part
+                for part, charset in decode_header(match.group(0))
+            )
+        except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError) as exc:
+            raise UnsafeHeaderValue(f"{what}: an encoded word that cannot be decoded") from exc
+        if _forbidden_char(decoded):
+            raise UnsafeHeaderValue(f"{what}: an encoded word hides a control character")
+    return value
+
+
+def check_address(value: str, what: str = "address") -> str:
+    """A plain ASCII addr-spec (no display name, no quoting, no comments), domain lowercased."""
+    if not isinstance(value, str) or len(value) > 254:
+        raise UnsafeHeaderValue(f"{what}: not a usable email address")
+    match = ADDRESS_RE.fullmatch(value)
+    if match is None or len(match.group("local")) > 64:
+        raise UnsafeHeaderValue(f"{what}: not a usable email address")
+    return f"{match.group('local')}@{match.group('domain').lower()}"
+
+
+def check_message_id(value: str, what: str = "Message-ID") -> str:
+    if not isinstance(value, str) or len(value) > 250 or not MESSAGE_ID_RE.fullmatch(value):
+        raise UnsafeHeaderValue(f"{what}: not a valid Message-ID")
+    return value
+
+
+def check_reference(value: str) -> str:
+    if not isinstance(value, str) or not REFERENCE_RE.fullmatch(value):
+        raise UnsafeHeaderValue("reference: only letters, digits and . _ / - are allowed")
+    return value
+
+
+def address_domain(address: str) -> str:
+    return check_address(address).rpartition("@")[2]
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Jinja for `templates/email/...`: autoescaping in .html templates only."""
+    return Environment(
+        loader=FileSystemLoader(str(resource_path("templates"))),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(kind: str, language: str, context: Mapping[str, Any]) -> Rendered:
+    """The subject, text and HTML bodies of `kind` in `language` (fi, sv or en)."""
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown notification kind {kind!r}")
+    if language not in LANGUAGES:
+        raise InvalidInput(f"unknown language {language!r}")
+    env = environment()
+    values = {**context, "language": language, "kind": kind}
+    parts = [
+        env.get_template(f"email/{kind}/{name}").render(values)
+        for name in ("subject.txt", "body.txt", "body.html")
+    ]
+    # The subject template is one line; its surrounding whitespace is layout, not content.
+    subject = parts[0].removesuffix("\n").strip(" ")
+    return Rendered(subject=subject, text=parts[1], html=parts[2])
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def build_message(
+    *,
+    from_address: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    date: datetime,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    auto_submitted: bool = False,
+) -> EmailMessage:
+    """A multipart/alternative message whose every header value has been checked."""
+    sender = check_address(from_address, "From")
+    recipient = check_address(to, "To")
+    subject = check_header_text(subject, "Subject")
+    message_id = check_message_id(message_id)
+    parent = check_message_id(in_reply_to, "In-Reply-To") if in_reply_to else None
+    thread = [check_message_id(ref, "References") for ref in references][-MAX_REFERENCES:]
+    if date.tzinfo is None:
+        raise ValueError("the Date of a message must be timezone-aware")
+
+    msg = EmailMessage(policy=policy.SMTP)
+    local, _, domain = sender.partition("@")
+    msg["From"] = Address(SENDER_NAME, local, domain)
+    msg["To"] = recipient
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    if parent:
+        msg["In-Reply-To"] = parent
+    if thread:
+        msg["References"] = " ".join(thread)
+    if auto_submitted:
+        msg["Auto-Submitted"] = "auto-replied"
+    msg.set_content(_plain(text), subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+def _plain(text: str) -> str:
+    # Line breaks other than \n would be re-read as breaks by some readers and not by others.
+    return re.sub(r"\r\n?|[\x85\u2028\u2029]", "\n", text)
+
+
+def message_for(row: Any, from_address: str, date: datetime) -> EmailMessage:
+    """The email of a stored notification (see notify.models.Notification)."""
+    return build_message(
+        from_address=from_address,
+        to=row.recipient,
+        subject=row.subject,
+        text=row.body_text,
+        html=row.body_html,
+        message_id=row.message_id,
+        date=date,
+        in_reply_to=row.in_reply_to,
+        references=row.reference_ids,
+        auto_submitted=row.kind in AUTO_REPLIED_KINDS,
+    )

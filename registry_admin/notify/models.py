@@ -1,0 +1,57 @@
+"""The email ledger: one row per notification, rendered when queued, with its delivery state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry_admin.db import Base, UtcDateTime, utcnow
+
+KINDS = ("receipt", "missing", "approved", "rejected", "removed")
+LANGUAGES = ("fi", "sv", "en")
+# queued -> sending -> sent; sending -> queued (temporary failure, retried later) or failed.
+# A row left in `sending` past its deadline (a crash between the attempt and its record) is
+# picked up again: at most one duplicate, with the same Message-ID.
+STATES = ("queued", "sending", "sent", "failed")
+
+
+class Notification(Base):
+    """One email to an applicant, stored as it will be sent, and where its delivery stands."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {KINDS!r}", name="kind"),
+        CheckConstraint(f"language IN {LANGUAGES!r}", name="language"),
+        CheckConstraint(f"state IN {STATES!r}", name="state"),
+        Index("ix_notifications_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_notifications_kind_created_at", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The registration request it answers; a foreign key once the requests table exists.
+    request_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2))
+    reference: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(255))
+    # Space-separated Message-IDs; the column avoids the SQL keyword REFERENCES.
+    references: Mapped[str | None] = mapped_column("thread_references", Text)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # For `queued`: when to try next. For `sending`: when the attempt is presumed lost.
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def reference_ids(self) -> list[str]:
+        return self.references.split() if self.references else []
