@@ -172,6 +172,13 @@ class SmtpTransport:
                 f"connection refused: {_reply(exc.smtp_code, exc.smtp_error)}", unreachable=True
             ) from exc
         except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == 530:
+                # "Authentication required" / "Must issue STARTTLS first": our configuration.
+                self.close()
+                raise TemporaryFailure(
+                    f"the server requires: {_reply(exc.smtp_code, exc.smtp_error)}",
+                    unreachable=True,
+                ) from exc
             # The connection may be in any state after an error reply: start afresh next time.
             self.close()
             raise _by_code(exc.smtp_code, exc.smtp_error, "refused") from exc
