@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -89,6 +90,8 @@ def bench_size(size: int, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
         for number in range(1, args.rounds + 1):
             run: dict[str, Any] = {}
             for mode in ("healthz", "lookup"):
+                pids = gunicorn.worker_pids()
+                cpu_before = server.cpu_seconds(pids)
                 result = wrkbench.run(
                     wrk,
                     gunicorn.base_url,
@@ -99,10 +102,15 @@ def bench_size(size: int, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
                     threads=args.threads,
                     connections=args.connections,
                 )
+                worker_cpu = server.cpu_seconds(pids) - cpu_before
+                result = dataclasses.replace(
+                    result, worker_cpu_us=worker_cpu / max(result.requests, 1) * 1e6
+                )
                 run[mode] = result
                 _log(
                     f"N={size:,} round {number} {mode:>7}: {result.rps:8.1f} req/s  "
                     f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
+                    f"CPU/req workers {result.worker_cpu_us:5.0f} us wrk {result.wrk_cpu_us:4.0f} us  "
                     f"non-2xx {result.non_2xx_3xx}  socket errors {result.socket_errors}"
                 )
             run["ratio"] = run["lookup"].rps / run["healthz"].rps
@@ -145,6 +153,10 @@ def bench_size(size: int, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
             "healthz_p50_ms": _median(healths, "p50_ms"),
             "healthz_p99_ms": _median(healths, "p99_ms"),
             "ratio": statistics.median(r["ratio"] for r in rounds),
+            "lookup_worker_cpu_us": _median(lookups, "worker_cpu_us"),
+            "healthz_worker_cpu_us": _median(healths, "worker_cpu_us"),
+            "lookup_wrk_cpu_us": _median(lookups, "wrk_cpu_us"),
+            "healthz_wrk_cpu_us": _median(healths, "wrk_cpu_us"),
         },
     }
 
@@ -216,6 +228,19 @@ def print_report(results: list[dict[str, Any]], goals: list[dict[str, Any]], arg
             f"{m['lookup_p99_ms']:>7.2f} | {m['healthz_rps']:>11.0f} {m['healthz_p50_ms']:>7.2f} "
             f"{m['healthz_p99_ms']:>7.2f} | {m['ratio']:>5.2f} | "
             f"{r['view_load_seconds']:>11.3f} {r['lookup_404_share']:>9.2f}"
+        )
+    print()
+    print(
+        "CPU per request (median of rounds), us: gunicorn workers (all threads) | wrk; "
+        "cpu ratio = healthz/lookup worker CPU"
+    )
+    for r in results:
+        m = r["median"]
+        print(
+            f"{r['size']:>10,} | lookup {m['lookup_worker_cpu_us']:5.0f} | "
+            f"healthz {m['healthz_worker_cpu_us']:5.0f} | "
+            f"wrk {m['lookup_wrk_cpu_us']:4.0f} / {m['healthz_wrk_cpu_us']:4.0f} | "
+            f"cpu ratio {m['healthz_worker_cpu_us'] / m['lookup_worker_cpu_us']:.2f}"
         )
     print()
     for r in results:

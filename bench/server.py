@@ -98,6 +98,16 @@ class Gunicorn:
             f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{self.log()}"
         )
 
+    def worker_pids(self) -> list[int]:
+        """The master's child processes (its workers), from /proc."""
+        if self.process is None:
+            return []
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
     def log(self) -> str:
         try:
             return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
@@ -119,6 +129,21 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)  # the session started for this gunicorn
             process.wait(timeout=10)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (all their threads)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / _TICKS
 
 
 def _concurrent_gets(port: int, paths: list[str], token: str) -> list[tuple[int, float]]:

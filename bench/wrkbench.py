@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ class WrkResult:
     requests: int
     non_2xx_3xx: int
     socket_errors: int
+    # CPU per request, microseconds: of the gunicorn workers (all their threads), and of wrk.
+    worker_cpu_us: float = float("nan")
+    wrk_cpu_us: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,9 +116,13 @@ def run(
         token,
         str(id_list),
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=duration + 60, check=False
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return parse(done.stdout, mode)
+    result = parse(done.stdout, mode)
+    wrk_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return replace(result, wrk_cpu_us=wrk_cpu / max(result.requests, 1) * 1e6)
