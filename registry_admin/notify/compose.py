@@ -46,11 +46,18 @@ ADDRESS_RE = re.compile(rf"(?P<local>{_LOCAL})@(?P<domain>{_DOMAIN})")
 _ID_PART = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
 MESSAGE_ID_RE = re.compile(rf"<{_ID_PART}@(?:{_ID_PART}|\[[A-Za-z0-9.:-]+\])>")
 REFERENCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+_SPACES_RE = re.compile(r"[^\S\r\n\x85\u2028\u2029\x0b\x0c\x1c-\x1f\t]+")
 ENCODED_WORD_RE = re.compile(r"=\?[^?\s]*\?[A-Za-z]?\?[^?\s]*\?=")
 
 
 class UnsafeHeaderValue(InvalidInput):
     """A value may not go into a header: a line break, a control character, a bad address."""
+
+
+# Python 3.11's folding of long headers with encoded words loses or adds spaces at the folds
+# (a space between two encoded words disappears). Lines may be 998 octets long (RFC 5322), so
+# no subject of ours needs folding; one that would is refused rather than altered.
+HEADER_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,17 @@ def _forbidden_char(value: str) -> str | None:
     return None
 
 
+def _decoded_forbidden_char(word: str) -> str | None:
+    try:
+        decoded = "".join(
+            part.decode(charset or "ascii") if isinstance(part, bytes) else part
+            for part, charset in decode_header(word)
+        )
+    except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+        return "undecodable text"
+    return _forbidden_char(decoded)
+
+
 def check_header_text(value: str, what: str) -> str:
     """`value` unchanged if it may be a header's text; else UnsafeHeaderValue naming `what`."""
     if not isinstance(value, str):
@@ -79,18 +97,23 @@ def check_header_text(value: str, what: str) -> str:
         raise UnsafeHeaderValue(f"{what}: contains the control or line-break character {bad}")
     if len(value) > MAX_SUBJECT_CHARS:
         raise UnsafeHeaderValue(f"{what}: longer than {MAX_SUBJECT_CHARS} characters")
-    for match in ENCODED_WORD_RE.finditer(value):
-        # A receiver decodes an encoded word; what it decodes to must be as clean as the rest.
-        try:
-            decoded = "".join(
-                part.decode(charset or "ascii") if isinstance(part, bytes) else part
-                for part, charset in decode_header(match.group(0))
-            )
-        except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError) as exc:
-            raise UnsafeHeaderValue(f"{what}: an encoded word that cannot be decoded") from exc
-        if _forbidden_char(decoded):
-            raise UnsafeHeaderValue(f"{what}: an encoded word hides a control character")
+    match = ENCODED_WORD_RE.search(value)
+    if match:
+        # A reader would decode it: the subject would say something else than what staff saw,
+        # or hide a line break (CVE-2024-6923). No text of ours needs one.
+        hidden = _decoded_forbidden_char(match.group(0))
+        detail = f" hiding {hidden}" if hidden else ""
+        raise UnsafeHeaderValue(f"{what}: contains an RFC 2047 encoded word{detail}")
     return value
+
+
+def tidy_spaces(value: str) -> str:
+    """Every run of spaces (of any width) as one plain space, none at the ends.
+
+    Folding and unfolding a header does not keep runs of spaces or unusual spaces as they were;
+    one space is what a subject means by them.
+    """
+    return " ".join(part for part in _SPACES_RE.split(value) if part)
 
 
 def check_address(value: str, what: str = "address") -> str:
@@ -147,7 +170,7 @@ def render(kind: str, language: str, context: Mapping[str, Any]) -> Rendered:
         for name in ("subject.txt", "body.txt", "body.html")
     ]
     # The subject template is one line; its surrounding whitespace is layout, not content.
-    subject = parts[0].removesuffix("\n").strip(" ")
+    subject = tidy_spaces(parts[0].removesuffix("\n"))
     return Rendered(subject=subject, text=parts[1], html=parts[2])
 
 
@@ -170,13 +193,15 @@ def build_message(
     """A multipart/alternative message whose every header value has been checked."""
     sender = check_address(from_address, "From")
     recipient = check_address(to, "To")
-    subject = check_header_text(subject, "Subject")
+    subject = tidy_spaces(check_header_text(subject, "Subject"))
     message_id = check_message_id(message_id)
     parent = check_message_id(in_reply_to, "In-Reply-To") if in_reply_to else None
     thread = [check_message_id(ref, "References") for ref in references][-MAX_REFERENCES:]
     if date.tzinfo is None:
         raise ValueError("the Date of a message must be timezone-aware")
 
+    # Bodies are encoded under the SMTP policy (quoted-printable lines of 76); headers are
+    # serialized under HEADER_POLICY so that none is folded (see there).
     msg = EmailMessage(policy=policy.SMTP)
     local, _, domain = sender.partition("@")
     msg["From"] = Address(SENDER_NAME, local, domain)
@@ -192,6 +217,9 @@ def build_message(
         msg["Auto-Submitted"] = "auto-replied"
     msg.set_content(_plain(text), subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    msg.policy = HEADER_POLICY
+    if HEADER_POLICY.fold("Subject", msg["Subject"]).count("\n") > 1:
+        raise UnsafeHeaderValue("Subject: too long once encoded for one header line")
     return msg
 
 
