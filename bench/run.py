@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -284,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.duration < 1 or args.rounds < 1:
         parser.error("--duration and --rounds must be at least 1")
 
+    # A plain `kill` must still run the `finally` blocks that stop gunicorn.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     try:
         wrk = wrkbench.ensure_wrk()
     except wrkbench.WrkMissing as exc:
