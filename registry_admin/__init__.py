@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry_admin.api.routes import json_response
     from registry_admin.health import bp as health_bp
     from registry_admin.review import auth, i18n
+    from registry_admin.review.queue import bp as review_bp
     from registry_admin.review.routes import bp as registry_ui_bp
 
     security.init_app(app)
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(registry_ui_bp)
+    app.register_blueprint(review_bp)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | tuple[str, int]:

@@ -106,7 +106,7 @@ def _safe_next(target: str | None) -> str:
             and not target.startswith("//")
         ):
             return target
-    return url_for("registry_ui.registry")
+    return url_for("review.queue")
 
 
 @bp.route("/login", methods=["GET", "POST"])

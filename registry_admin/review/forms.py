@@ -23,3 +23,22 @@ class RemoveOrganizationForm(FlaskForm):
 class LanguageForm(FlaskForm):
     language = StringField(_l("Language"), validators=[AnyOf(LANGUAGES)])
     next = HiddenField()
+
+
+class DecisionForm(FlaskForm):
+    """A decision that needs nothing but the CSRF token."""
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason, sent to the applicant"), validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+class CorrectionForm(FlaskForm):
+    item = StringField(_l("Item"), validators=[DataRequired(), Length(max=40)])
+    value = TextAreaField(_l("Corrected value"), validators=[Length(max=2000)])
+
+
+class BulkForm(FlaskForm):
+    """Several requests at once, by their ids."""

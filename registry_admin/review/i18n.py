@@ -23,7 +23,14 @@ def select_locale() -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_timezone="Europe/Helsinki")
+    from registry_admin.review.mail_display import safe_filename
+
+    app.jinja_env.filters["item_label"] = item_label
     app.jinja_env.globals.update(
+        state_label=state_label,
+        item_label=item_label,
+        bid_reason=bid_reason,
+        safe_filename=safe_filename,
         get_locale=get_locale,
         format_datetime=format_datetime,
         source_label=source_label,
@@ -54,5 +61,49 @@ def action_label(action: str) -> str:
         "municipalities.sync": _l("municipality sync"),
         "api_client.create": _l("API client created"),
         "user.create": _l("staff account created"),
+        "request.approve": _l("request approved"),
+        "request.reject": _l("request rejected"),
+        "request.not_request": _l("marked as not a request"),
+        "request.ask_missing": _l("missing items asked for"),
+        "request.correct": _l("item corrected"),
+        "request.view": _l("request viewed"),
     }
     return str(labels.get(action, action))
+
+
+def state_label(state: str) -> str:
+    labels = {
+        "pending": _l("to do"),
+        "new": _l("new"),
+        "incomplete": _l("incomplete"),
+        "ready": _l("ready to decide"),
+        "already_registered": _l("already registered"),
+        "duplicate": _l("duplicate"),
+        "approved": _l("approved"),
+        "rejected": _l("rejected"),
+        "not_request": _l("not a request"),
+        "quarantined": _l("quarantined"),
+    }
+    return str(labels.get(state, state))
+
+
+def item_label(item: str) -> str:
+    labels = {
+        "business_id": _l("Business ID"),
+        "organization_name": _l("Organization name"),
+        "justification": _l("Justification"),
+        "contact_name": _l("Contact person"),
+        "contact_email": _l("Email"),
+        "contact_phone": _l("Phone"),
+        "contact_details": _l("Contact details"),
+    }
+    return str(labels.get(item, item))
+
+
+def bid_reason(reason: str | None) -> str:
+    labels = {
+        "checksum": _l("the check digit does not match"),
+        "length": _l("wrong number of digits"),
+        "format": _l("not of the form NNNNNNN-N"),
+    }
+    return str(labels.get(reason or "", reason or ""))

@@ -8,11 +8,17 @@ or frame, so nothing in the mail can make the browser fetch a URL the sender cho
 
 from __future__ import annotations
 
+import email
 import re
 import unicodedata
+from dataclasses import dataclass
+from email.message import Message
+from email.policy import compat32
 from urllib.parse import quote
 
 import nh3
+
+from registry_admin.intake.mime import decode_bytes
 
 # Structure and emphasis only. No links (a click would reach the sender's URL), no images,
 # no forms, no style (CSS can fetch), no SVG or MathML.
@@ -127,3 +133,74 @@ def attachment_headers(name: str | None, fallback: str) -> dict[str, str]:
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "no-store",
     }
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    """A non-text part of a stored message, addressed by its position among the attachments."""
+
+    index: int
+    filename: str | None
+    content_type: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of a text part, and the item (if any) whose value was read from it."""
+
+    text: str
+    item: str | None
+
+
+def _message(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=compat32)
+
+
+def original_html(raw: bytes) -> str | None:
+    """The first text/html part, decoded; None when the mail has none."""
+    for part in _message(raw).walk():
+        if part.get_content_type() == "text/html" and not part.is_multipart():
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return decode_bytes(payload, part.get_content_charset())
+    return None
+
+
+def attachments(raw: bytes) -> list[StoredAttachment]:
+    """Every part that is neither a container nor the message's own text or HTML body."""
+    found: list[StoredAttachment] = []
+    for part in _message(raw).walk():
+        if part.is_multipart():
+            continue
+        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        content_type = part.get_content_type()
+        if content_type in ("text/plain", "text/html") and disposition != "attachment":
+            continue
+        payload = part.get_payload(decode=True)
+        found.append(
+            StoredAttachment(
+                len(found),
+                part.get_filename(),
+                content_type,
+                payload if isinstance(payload, bytes) else b"",
+            )
+        )
+    return found
+
+
+def highlighted(text: str, spans: list[tuple[int, int, str]]) -> list[Segment]:
+    """`text` cut into segments, those inside an evidence span marked with their item."""
+    segments: list[Segment] = []
+    position = 0
+    for start, end, item in sorted(spans):
+        start, end = max(start, position), min(end, len(text))
+        if start >= end:
+            continue
+        if start > position:
+            segments.append(Segment(text[position:start], None))
+        segments.append(Segment(text[start:end], item))
+        position = end
+    if position < len(text):
+        segments.append(Segment(text[position:], None))
+    return segments
