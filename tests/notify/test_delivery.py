@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Certificate, SmtpServer, free_port
 from flask import Flask
+from notify_support import Certificate, SmtpServer, free_port
 from sqlalchemy import select
 
 from registry_admin.db import db, transaction
