@@ -1,0 +1,46 @@
+"""The staff UI's Finnish and Swedish catalogs are complete and compiled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "registry_admin" / "translations"
+
+
+def _ui_strings() -> set[str]:
+    method_map = [("registry_admin/**.py", "python"), ("templates/**.html", "jinja2")]
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT),
+        method_map,
+        keywords={"_": None, "_l": None, "lazy_gettext": None, "gettext": None, "ngettext": (1, 2)},
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_every_ui_string_is_translated_and_compiled(language):
+    folder = TRANSLATIONS / language / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as po_file:
+        catalog = read_po(po_file)
+    translated = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in catalog if m.id}
+    untranslated = [
+        msgid
+        for msgid, text in translated.items()
+        if not text or (isinstance(text, tuple) and not all(text))
+    ]
+    assert untranslated == []
+    missing = _ui_strings() - set(translated)
+    assert missing == set(), "run `make translations` and translate the new strings"
+    with (folder / "messages.mo").open("rb") as mo_file:
+        compiled = {
+            m.id if isinstance(m.id, str) else m.id[0]: m.string for m in read_mo(mo_file) if m.id
+        }
+    assert compiled == translated, "messages.mo is older than messages.po: run `make translations`"
