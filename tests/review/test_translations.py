@@ -25,12 +25,23 @@ def _ui_strings() -> set[str]:
     return found
 
 
+def _entries(messages) -> dict[str, object]:
+    """msgid -> translation, plural forms as a tuple, whichever reader made them."""
+    return {
+        (m.id if isinstance(m.id, str) else m.id[0]): (
+            m.string if isinstance(m.string, str) else tuple(m.string)
+        )
+        for m in messages
+        if m.id
+    }
+
+
 @pytest.mark.parametrize("language", ["fi", "sv"])
 def test_every_ui_string_is_translated_and_compiled(language):
     folder = TRANSLATIONS / language / "LC_MESSAGES"
     with (folder / "messages.po").open("rb") as po_file:
         catalog = read_po(po_file)
-    translated = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in catalog if m.id}
+    translated = _entries(catalog)
     untranslated = [
         msgid
         for msgid, text in translated.items()
@@ -40,7 +51,5 @@ def test_every_ui_string_is_translated_and_compiled(language):
     missing = _ui_strings() - set(translated)
     assert missing == set(), "run `make translations` and translate the new strings"
     with (folder / "messages.mo").open("rb") as mo_file:
-        compiled = {
-            m.id if isinstance(m.id, str) else m.id[0]: m.string for m in read_mo(mo_file) if m.id
-        }
+        compiled = _entries(read_mo(mo_file))
     assert compiled == translated, "messages.mo is older than messages.po: run `make translations`"
