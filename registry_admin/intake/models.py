@@ -133,9 +133,10 @@ class MailMessage(Base):
     # The tombstone: SHA-256 of the raw bytes (of size and headers for an oversize message).
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Deferred: loaded only when read, so listing the ledger never pulls the messages.
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     # The header block alone, kept for an oversize message whose body is not stored.
-    raw_headers: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raw_headers: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     state: Mapped[str] = mapped_column(String(16), default="stored")
     kind: Mapped[str | None] = mapped_column(String(16))

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from imap_support import DOVECOT, Dovecot, Mailbox, check_login, start_dovecot
-from testsupport import server_missing
+from flask import Flask
+from imap_support import DOVECOT, Dovecot, Mailbox, check_login, make_intake_app, start_dovecot
+from testsupport import close_app, server_missing
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +53,11 @@ def tls_trust(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLConte
     """Make the default SSL context (and a subprocess's) trust the test server's certificate."""
     monkeypatch.setenv("SSL_CERT_FILE", dovecot.cafile)
     return ssl.create_default_context(cafile=dovecot.cafile)
+
+
+@pytest.fixture
+def imap_app(database_url: str, tmp_path: Path, mailbox: Mailbox) -> Iterator[Flask]:
+    """The application on SQLite and on PostgreSQL, polling this test's mailbox."""
+    app = make_intake_app(tmp_path, database_url, mailbox)
+    yield app
+    close_app(app)

@@ -20,7 +20,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import Flask
 from imapclient import IMAPClient
+from testsupport import settings_for
+
+from registry_admin import create_app
 
 HERE = Path(__file__).parent
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -235,3 +239,33 @@ class Mailbox:
 def corpus(name: str) -> bytes:
     """A message copied from the shared corpus into tests/fixtures/intake."""
     return (FIXTURES / name).read_bytes()
+
+
+def write_config(tmp: Path, database_url: str, mailbox: Mailbox) -> Path:
+    """A configuration file for running `registry-admin` as a separate process."""
+    path = tmp / "config.toml"
+    settings = mailbox.settings()
+    lines = [
+        "[app]",
+        'secret_key = "test-secret"',
+        f'instance_dir = "{tmp / "instance"}"',
+        "[database]",
+        f'url = "{database_url}"',
+        "[scheduler]",
+        "enabled = false",
+        "[mailbox]",
+        *(
+            f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}"
+            for key, value in settings.items()
+        ),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def make_intake_app(tmp: Path, database_url: str, mailbox: Mailbox, **mailbox_settings) -> Flask:
+    overrides = settings_for(tmp, database_url)
+    overrides["mailbox"] = {**overrides["mailbox"], **mailbox.settings(**mailbox_settings)}
+    app = create_app(overrides)
+    app.config["TESTING"] = True
+    return app

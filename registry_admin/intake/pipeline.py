@@ -1,0 +1,751 @@
+"""The mailbox poll: store each message durably, then parse and queue it, then move it away.
+
+Order, per message, and why:
+1. fetch the raw bytes (with PEEK: never rely on or change \\Seen);
+2. store raw bytes, SHA-256 and (source, folder, UIDVALIDITY, UID, Message-ID), and COMMIT:
+   from here the message cannot be lost, whatever happens to the process or the parser;
+3. parse, classify and queue (create or update a RegistrationRequest), and COMMIT;
+4. only then move it on the server to the processed folder.
+A crash between any two steps is repaired by the next poll: the message is still in the folder,
+its hash is in the ledger, so it is not stored again; a row left `stored` is parsed then; and it
+is moved. The hashes are kept forever as tombstones, so after a UIDVALIDITY change the rescan
+lets them absorb every repeat. Any failure of the parser quarantines that one message (raw bytes
+kept) and the poll goes on; a database failure stops the poll before anything moves.
+
+The pipeline is the job's boundary: it commits, once per unit of work (a message's storage, its
+queueing, a batch's move).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import signal
+import socket
+import uuid
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Any
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from registry_admin import businessid
+from registry_admin.db import utcnow
+from registry_admin.errors import Conflict, NotFound
+from registry_admin.intake.models import (
+    DECIDED_REQUEST_STATES,
+    FINAL_MESSAGE_STATES,
+    PENDING_REQUEST_STATES,
+    MailboxWatermark,
+    MailMessage,
+    RegistrationRequest,
+    SchedulerLock,
+)
+from registry_admin.intake.sources import Envelope, MailSource
+from registry_admin.registry.models import Organization
+
+log = logging.getLogger(__name__)
+
+STEPS = ("after_fetch", "after_store", "after_commit", "before_move", "after_move")
+Hook = Callable[[str], None]
+CRASH_ENV = "REGISTRY_ADMIN_TEST_CRASH_AT"
+
+LOCK_NAME = "mailbox_poll"
+LOCK_TTL = timedelta(hours=1)
+# pg_try_advisory_lock takes a 64-bit key: a fixed one derived from the lock's name.
+PG_LOCK_KEY = zlib.crc32(b"registry_admin:mailbox_poll")
+
+BATCH_MESSAGES = 100
+BATCH_BYTES = 32 * 1024 * 1024
+
+REFERENCE = re.compile(r"\bRA-(\d{4})-(\d{6})\b")
+# Database failures stop the poll (nothing moves); every other failure of one message
+# quarantines it.
+DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError)
+
+
+class PollBusy(Exception):
+    """Another process is polling this mailbox now."""
+
+
+@dataclass
+class PollReport:
+    """What one poll did, for the one-line summary and the job status."""
+
+    new: int = 0
+    duplicates: int = 0
+    requests: int = 0
+    followups: int = 0
+    ignored: int = 0
+    quarantined: int = 0
+    oversize: int = 0
+    moved: int = 0
+    uidvalidity_changed: bool = False
+    message_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.new} new, {self.duplicates} duplicates, {self.requests} requests, "
+            f"{self.followups} follow-ups, {self.ignored} ignored, "
+            f"{self.quarantined} quarantined, {self.oversize} oversize, {self.moved} moved"
+        )
+        if self.uidvalidity_changed:
+            text += " (UIDVALIDITY changed: folder rescanned)"
+        return text
+
+
+def crash_hook_from_environment() -> Hook | None:
+    """For the crash tests only: SIGKILL this process at the step named in the environment."""
+    step = os.environ.get(CRASH_ENV)
+    if not step:
+        return None
+    if step not in STEPS:
+        raise ValueError(f"{CRASH_ENV}: unknown step {step!r} (known: {', '.join(STEPS)})")
+
+    def crash(at: str) -> None:
+        if at == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return crash
+
+
+# --- the poll lock -------------------------------------------------------------------------------
+
+
+@contextmanager
+def poll_lock(session: Session) -> Iterator[None]:
+    """Hold the mailbox poll lock for the block, or raise PollBusy.
+
+    PostgreSQL: a session advisory lock on a connection of its own, released by the server if
+    the process dies. SQLite: a row in scheduler_locks naming host and pid, taken over when it
+    has expired or its process on this host is gone.
+    """
+    engine = session.get_bind()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY})
+            acquired = bool(got.scalar())
+            conn.commit()
+            if not acquired:
+                raise PollBusy("another mailbox poll is running")
+            try:
+                yield
+            finally:
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                    conn.commit()
+                except Exception:
+                    # Closing the connection below releases it as well.
+                    log.warning("releasing the poll lock failed", exc_info=True)
+                    conn.invalidate()
+        return
+    holder = _acquire_row_lock(session)
+    _ACTIVE_HOLDERS.add(holder)
+    try:
+        yield
+    finally:
+        _ACTIVE_HOLDERS.discard(holder)
+        try:
+            session.rollback()
+            session.execute(
+                delete(SchedulerLock).where(
+                    SchedulerLock.name == LOCK_NAME, SchedulerLock.holder == holder
+                )
+            )
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.warning("releasing the poll lock failed; it expires by itself", exc_info=True)
+
+
+# Holders of the row lock that are polling in this process now.
+_ACTIVE_HOLDERS: set[str] = set()
+
+
+def _holder_is_gone(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    if int(pid_text) == os.getpid():
+        # Left by a poll of this process whose release failed (the database was down).
+        return holder not in _ACTIVE_HOLDERS
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _acquire_row_lock(session: Session) -> str:
+    now = utcnow()
+    existing = session.get(SchedulerLock, LOCK_NAME)
+    stale = None
+    if existing is not None:
+        if existing.expires_at > now and not _holder_is_gone(existing.holder):
+            session.rollback()
+            raise PollBusy("another mailbox poll is running")
+        stale = existing.holder
+    session.rollback()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    try:
+        if stale is not None:
+            # Write first in this transaction, so SQLite takes its write lock before reading.
+            session.execute(
+                delete(SchedulerLock).where(
+                    SchedulerLock.name == LOCK_NAME, SchedulerLock.holder == stale
+                )
+            )
+        session.add(
+            SchedulerLock(name=LOCK_NAME, holder=holder, acquired_at=now, expires_at=now + LOCK_TTL)
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise PollBusy("another mailbox poll is running") from None
+    return holder
+
+
+# --- the poll ------------------------------------------------------------------------------------
+
+
+def poll_mailbox_once(
+    session: Session,
+    source: MailSource,
+    *,
+    max_message_bytes: int,
+    hook: Hook | None = None,
+) -> PollReport:
+    """One poll of `source`: every new message stored, parsed, queued and moved, in that order."""
+    with poll_lock(session):
+        source.open()
+        try:
+            return _poll(session, source, max_message_bytes, hook or (lambda _step: None))
+        finally:
+            source.close()
+
+
+def _poll(session: Session, source: MailSource, max_bytes: int, hook: Hook) -> PollReport:
+    report = PollReport()
+    mark = _watermark(session, source, report)
+    envelopes = source.list_new(mark.last_uid if mark is not None else 0)
+    for batch in _batches(envelopes, max_bytes):
+        wanted = [e for e in batch if e.size <= max_bytes]
+        raw = source.fetch(wanted)
+        hook("after_fetch")
+        for envelope in batch:
+            if envelope.size > max_bytes:
+                _ingest_oversize(session, source, envelope, max_bytes, report)
+            else:
+                _ingest(session, source, envelope, raw.pop(envelope.key), report, hook)
+        hook("before_move")
+        source.mark_done(batch)
+        report.moved += len(batch)
+        if mark is not None and batch[-1].uid is not None:
+            mark.last_uid = max(mark.last_uid, batch[-1].uid)
+            session.commit()
+        hook("after_move")
+    session.commit()
+    return report
+
+
+def _watermark(session: Session, source: MailSource, report: PollReport) -> MailboxWatermark | None:
+    if source.uidvalidity is None:
+        return None
+    mark = session.get(MailboxWatermark, (source.identity, source.folder))
+    if mark is None:
+        mark = MailboxWatermark(
+            source=source.identity, folder=source.folder, uidvalidity=source.uidvalidity, last_uid=0
+        )
+        session.add(mark)
+    elif mark.uidvalidity != source.uidvalidity:
+        log.warning(
+            "UIDVALIDITY of %s changed from %s to %s: rescanning the folder",
+            source.folder,
+            mark.uidvalidity,
+            source.uidvalidity,
+        )
+        mark.uidvalidity, mark.last_uid = source.uidvalidity, 0
+        report.uidvalidity_changed = True
+    session.commit()
+    return mark
+
+
+def _batches(envelopes: Sequence[Envelope], max_bytes: int) -> Iterator[list[Envelope]]:
+    batch: list[Envelope] = []
+    size = 0
+    for envelope in envelopes:
+        counted = envelope.size if envelope.size <= max_bytes else 0
+        if batch and (len(batch) >= BATCH_MESSAGES or size + counted > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(envelope)
+        size += counted
+    if batch:
+        yield batch
+
+
+def _ingest(
+    session: Session,
+    source: MailSource,
+    envelope: Envelope,
+    raw: bytes,
+    report: PollReport,
+    hook: Hook,
+) -> MailMessage:
+    sha = hashlib.sha256(raw).hexdigest()
+    existing = session.scalar(select(MailMessage).where(MailMessage.sha256 == sha))
+    if existing is not None:
+        report.duplicates += 1
+        if existing.state == "stored":
+            # Stored by a poll that stopped before parsing it: finish the job now.
+            process_message(session, existing, report, raw=raw)
+            session.commit()
+        return existing
+    headers = _headers(envelope.headers or raw)
+    message = MailMessage(
+        source=source.identity,
+        folder=source.folder,
+        uidvalidity=source.uidvalidity,
+        uid=envelope.uid,
+        source_key=None if envelope.uid is not None else envelope.key[:255],
+        message_id=_message_id(headers),
+        sha256=sha,
+        size=len(raw),
+        raw=raw,
+        state="stored",
+        received_at=utcnow(),
+    )
+    _record_authentication(message, headers)
+    session.add(message)
+    session.commit()
+    report.new += 1
+    report.message_ids.append(message.id)
+    hook("after_store")
+    process_message(session, message, report, raw=raw)
+    session.commit()
+    hook("after_commit")
+    return message
+
+
+def _ingest_oversize(
+    session: Session, source: MailSource, envelope: Envelope, max_bytes: int, report: PollReport
+) -> None:
+    # The body is never fetched: the tombstone is the hash of the size and the header block.
+    sha = hashlib.sha256(b"oversize\0%d\0" % envelope.size + envelope.headers).hexdigest()
+    if session.scalar(select(MailMessage.id).where(MailMessage.sha256 == sha)) is not None:
+        report.duplicates += 1
+        return
+    headers = _headers(envelope.headers)
+    message = MailMessage(
+        source=source.identity,
+        folder=source.folder,
+        uidvalidity=source.uidvalidity,
+        uid=envelope.uid,
+        source_key=None if envelope.uid is not None else envelope.key[:255],
+        message_id=_message_id(headers),
+        sha256=sha,
+        size=envelope.size,
+        raw=None,
+        raw_headers=envelope.headers,
+        state="oversize",
+        error=f"{envelope.size} bytes, over mailbox.max_message_bytes ({max_bytes}): "
+        "headers kept, body left in the processed folder",
+        received_at=utcnow(),
+        processed_at=utcnow(),
+    )
+    _record_authentication(message, headers)
+    session.add(message)
+    session.commit()
+    report.new += 1
+    report.oversize += 1
+    report.message_ids.append(message.id)
+    log.warning(
+        "message %s is oversize (%d bytes): recorded with headers only", message.id, envelope.size
+    )
+
+
+# --- headers -------------------------------------------------------------------------------------
+
+
+def _headers(data: bytes) -> Any:
+    return BytesHeaderParser(policy=compat32).parsebytes(data)
+
+
+def _header_text(headers: Any, name: str) -> str | None:
+    from registry_admin.intake.mime import decode_header_value
+
+    try:
+        value = headers.get(name)
+        return None if value is None else decode_header_value(value)
+    except Exception:
+        return None
+
+
+_MSGID = re.compile(r"<[^<>\s]{1,490}>")
+
+
+def _message_id(headers: Any) -> str | None:
+    value = _header_text(headers, "Message-ID")
+    if not value:
+        return None
+    found = _MSGID.search(value)
+    return (found.group(0) if found else value.strip())[:500] or None
+
+
+_AUTH_METHOD = re.compile(r"\b(dkim|spf|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
+_AUTH_VERDICT = {"pass": "pass", "fail": "fail", "softfail": "fail", "permerror": "fail"}
+
+
+def _record_authentication(message: MailMessage, headers: Any) -> None:
+    """The receiving server's verdict: the topmost Authentication-Results header, which that
+    server prepended. A failure is flagged for the reviewer, never a reason to reject."""
+    try:
+        value = headers.get("Authentication-Results")
+    except Exception:
+        value = None
+    if not value:
+        return
+    verdicts: dict[str, str] = {}
+    for method, result in _AUTH_METHOD.findall(str(value)):
+        verdicts.setdefault(method.lower(), _AUTH_VERDICT.get(result.lower(), "none"))
+    message.auth_dkim = verdicts.get("dkim", "none")
+    message.auth_spf = verdicts.get("spf", "none")
+    message.auth_dmarc = verdicts.get("dmarc", "none")
+    message.auth_failed = "fail" in verdicts.values()
+
+
+# --- parse and queue -----------------------------------------------------------------------------
+
+
+def process_message(
+    session: Session,
+    message: MailMessage,
+    report: PollReport | None = None,
+    *,
+    raw: bytes | None = None,
+) -> None:
+    """Parse a stored message and queue it; on any parser failure, quarantine it.
+
+    Flushes but does not commit. A database failure propagates (nothing is quarantined for a
+    fault that is not the message's).
+    """
+    from registry_admin.intake.parse import IntakeError, parse_message
+
+    report = report if report is not None else PollReport()
+    message_pk = message.id
+    try:
+        raw = raw if raw is not None else message.raw
+        if raw is None:
+            raise IntakeError("the raw bytes are no longer stored")
+        parsed = parse_message(raw)
+        _queue(session, message, parsed, report, raw)
+        session.flush()
+    except DATABASE_DOWN:
+        raise
+    except Exception as exc:
+        session.rollback()
+        message = session.get(MailMessage, message_pk)  # type: ignore[assignment]
+        if message is None:
+            raise
+        if isinstance(exc, IntakeError):
+            log.warning("message %s quarantined: %s", message_pk, exc)
+        else:
+            log.exception("message %s quarantined after an unexpected error", message_pk)
+        message.state = "quarantined"
+        message.error = f"{type(exc).__name__}: {exc}"[:2000]
+        message.processed_at = utcnow()
+        report.quarantined += 1
+        session.flush()
+
+
+def _queue(
+    session: Session, message: MailMessage, parsed: Any, report: PollReport, raw: bytes
+) -> None:
+    from registry_admin.intake.classify import FOLLOWUP, OTHER, REMOVAL, REQUEST
+
+    message.kind = parsed.kind
+    message.parsed = _jsonable(parsed.to_json_dict())
+    message.processed_at = utcnow()
+    message.error = None
+    if parsed.kind not in (REQUEST, FOLLOWUP, REMOVAL, OTHER):
+        message.state = "ignored"
+        report.ignored += 1
+        return
+    if parsed.kind == REMOVAL:
+        # Staff handle a removal from the ledger; it is not an application.
+        message.state = "parsed"
+        return
+    repeat = _repeat_of(session, message)
+    if repeat is not None:
+        message.state = "ignored"
+        message.request_id = repeat.request_id
+        message.error = f"a repeat of message {repeat.id} (same Message-ID and content)"
+        report.ignored += 1
+        return
+    earlier = _thread(session, message, parsed)
+    own_items = 5 - len(parsed.own.missing())
+    continues = own_items >= 1 and (parsed.kind != OTHER or parsed.own.labelled_fields >= 1)
+    if earlier is not None and continues:
+        message.kind = FOLLOWUP
+        message.request_id = earlier.id
+        message.supplied = _apply_followup(earlier, message, parsed)
+        message.state = "parsed"
+        _evaluate(session, earlier)
+        report.followups += 1
+        return
+    if parsed.kind == OTHER:
+        message.state = "ignored"
+        report.ignored += 1
+        return
+    request = _new_request(session, message, parsed, raw)
+    message.request_id = request.id
+    message.state = "parsed"
+    report.requests += 1
+
+
+_COMPARED = (
+    "kind",
+    "business_id",
+    "organization_name",
+    "justification",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+
+
+def _repeat_of(session: Session, message: MailMessage) -> MailMessage | None:
+    """An earlier message with the same Message-ID whose content parsed the same: the same
+    mail delivered again with other transport headers."""
+    if not message.message_id or not message.parsed:
+        return None
+    earlier = session.scalars(
+        select(MailMessage)
+        .where(
+            MailMessage.message_id == message.message_id,
+            MailMessage.id != message.id,
+            MailMessage.state.in_(("parsed", "ignored")),
+        )
+        .order_by(MailMessage.id)
+    )
+    for candidate in earlier:
+        before = candidate.parsed or {}
+        if all(before.get(k) == message.parsed.get(k) for k in _COMPARED):
+            return candidate
+    return None
+
+
+def _thread(session: Session, message: MailMessage, parsed: Any) -> RegistrationRequest | None:
+    """The request this message answers: by In-Reply-To/References, else by the reference in
+    the subject."""
+    ids = [i for i in (parsed.in_reply_to, *reversed(parsed.references)) if i]
+    for ref in ids:
+        request_id = session.scalar(
+            select(MailMessage.request_id)
+            .where(
+                MailMessage.message_id == ref[:500],
+                MailMessage.request_id.is_not(None),
+                MailMessage.id != message.id,
+            )
+            .order_by(MailMessage.id)
+            .limit(1)
+        )
+        if request_id is not None:
+            return session.get(RegistrationRequest, request_id)
+    found = REFERENCE.search(parsed.subject or "")
+    if found:
+        return session.scalar(
+            select(RegistrationRequest).where(RegistrationRequest.reference == found.group(0))
+        )
+    return None
+
+
+def _evidence(message: MailMessage, evidence: Any) -> dict[str, Any]:
+    return {
+        "message": message.id,
+        "source": evidence.source,
+        "start": evidence.start,
+        "end": evidence.end,
+        "label": evidence.label,
+    }
+
+
+def _new_request(
+    session: Session, message: MailMessage, parsed: Any, raw: bytes
+) -> RegistrationRequest:
+    request = RegistrationRequest(
+        state="new",
+        business_id=parsed.business_id,
+        business_id_valid=parsed.business_id_valid,
+        business_id_as_written=parsed.business_id_as_written,
+        business_id_reason=_business_id_reason(
+            parsed.business_id_as_written, parsed.business_id_valid
+        ),
+        organization_name=parsed.organization_name,
+        justification=parsed.justification,
+        contact_name=parsed.contact_name,
+        contact_email=parsed.contact_email,
+        contact_phone=parsed.contact_phone,
+        language=parsed.language,
+        missing=list(parsed.missing),
+        evidence={name: _evidence(message, ev) for name, ev in parsed.evidence.items()},
+        applicant_address=_applicant_address(raw),
+    )
+    session.add(request)
+    session.flush()
+    request.reference = f"RA-{request.created_at.year}-{request.id:06d}"
+    _evaluate(session, request)
+    return request
+
+
+def _apply_followup(request: RegistrationRequest, message: MailMessage, parsed: Any) -> list[str]:
+    """Put this message's own items on its request; the names of those it supplied or changed."""
+    if request.state in DECIDED_REQUEST_STATES:
+        log.info(
+            "message %s answers request %s, already decided: left unchanged", message.id, request.id
+        )
+        return []
+    own = parsed.own
+    supplied: list[str] = []
+    evidence = dict(request.evidence or {})
+    bid = own.business_id
+    if bid is not None and (bid.normalized, bid.valid) != (
+        request.business_id,
+        request.business_id_valid,
+    ):
+        request.business_id = bid.normalized
+        request.business_id_valid = bid.valid
+        request.business_id_as_written = bid.as_written
+        request.business_id_reason = _business_id_reason(bid.as_written, bid.valid)
+        evidence["business_id"] = _evidence(message, bid.evidence)
+        supplied.append("business_id")
+    for name in (
+        "organization_name",
+        "justification",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+    ):
+        item = getattr(own, name)
+        if item is not None and item.value != getattr(request, name):
+            setattr(request, name, item.value)
+            evidence[name] = _evidence(message, item.evidence)
+            supplied.append(name)
+    request.evidence = evidence
+    request.missing = _missing(request)
+    request.updated_at = utcnow()
+    return supplied
+
+
+def _missing(request: RegistrationRequest) -> list[str]:
+    absent = [
+        name
+        for name in ("business_id", "organization_name", "justification", "contact_name")
+        if not getattr(request, name)
+    ]
+    if not (request.contact_email or request.contact_phone):
+        absent.append("contact_details")
+    return absent
+
+
+def _business_id_reason(as_written: str | None, valid: bool | None) -> str | None:
+    if valid is not False or not as_written:
+        return None
+    reason = businessid.check(as_written).reason or "format"
+    return businessid.InvalidBusinessId.REASONS.get(reason, reason)
+
+
+def _applicant_address(raw: bytes) -> str | None:
+    headers = _headers(raw)
+    parts = []
+    for name in ("From", "Reply-To"):
+        value = _header_text(headers, name)
+        if value:
+            parts.append(f"{name}: {value[:500]}")
+    return "\n".join(parts) or None
+
+
+def _evaluate(session: Session, request: RegistrationRequest) -> None:
+    """Set the state of a request the pipeline may still change (not one staff decided)."""
+    if request.state in DECIDED_REQUEST_STATES:
+        return
+    request.duplicate_of_id = None
+    if request.business_id and request.business_id_valid:
+        registered = session.scalar(
+            select(Organization.id).where(
+                Organization.business_id == request.business_id, Organization.status == "active"
+            )
+        )
+        if registered is not None:
+            request.state = "already_registered"
+            return
+        earlier = session.scalar(
+            select(RegistrationRequest.id)
+            .where(
+                RegistrationRequest.business_id == request.business_id,
+                RegistrationRequest.state.in_(PENDING_REQUEST_STATES),
+                RegistrationRequest.id != request.id,
+                RegistrationRequest.id < request.id,
+            )
+            .order_by(RegistrationRequest.id)
+            .limit(1)
+        )
+        if earlier is not None:
+            request.state = "duplicate"
+            request.duplicate_of_id = earlier
+            return
+    request.state = "incomplete" if request.missing or not request.business_id_valid else "ready"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+# --- staff actions -------------------------------------------------------------------------------
+
+
+def reprocess_message(session: Session, message_id: int) -> MailMessage:
+    """Run a quarantined (or stuck `stored`) message through the parser again; the caller commits."""
+    message = session.get(MailMessage, message_id)
+    if message is None:
+        raise NotFound(f"no message {message_id} in the ledger")
+    if message.state not in ("quarantined", "stored"):
+        raise Conflict(
+            f"message {message_id} is {message.state}; only a quarantined message is re-processed"
+        )
+    if message.raw is None:
+        raise Conflict(f"message {message_id} has no stored raw bytes")
+    message.state = "stored"
+    message.reprocessed_count = (message.reprocessed_count or 0) + 1
+    session.flush()
+    process_message(session, message)
+    return message
+
+
+def unfinished_messages(session: Session) -> list[MailMessage]:
+    """Ledger rows without a final state (stored but never parsed)."""
+    return list(
+        session.scalars(
+            select(MailMessage)
+            .where(MailMessage.state.not_in(FINAL_MESSAGE_STATES))
+            .order_by(MailMessage.id)
+        )
+    )
