@@ -3,6 +3,7 @@
 from registry_admin.api.models import ApiClient, Disclosure
 from registry_admin.intake import models as intake_models  # noqa: F401
 from registry_admin.jobstatus import JobStatus
+from registry_admin.notify.models import Notification
 from registry_admin.registry.models import AuditEvent, Organization, RegistryChange
 from registry_admin.review.models import StaffUser
 from registry_admin.review.sessions import LoginFailure, StaffSession
@@ -13,6 +14,7 @@ __all__ = [
     "Disclosure",
     "JobStatus",
     "LoginFailure",
+    "Notification",
     "Organization",
     "RegistryChange",
     "StaffSession",

@@ -10,8 +10,6 @@ import pytest
 from flask import Flask
 from notify_support import Certificate, PasswordCheck, SmtpServer
 
-from registry_admin.db import db
-
 
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
@@ -79,18 +77,10 @@ def starttls_server(certificate: Certificate) -> Iterator[SmtpServer]:
 
 @pytest.fixture
 def outbox_app(app: Flask) -> Flask:
-    """The application with the notifications table (migrated, or created for the model)."""
-    from registry_admin.notify.models import Notification
-
-    with app.app_context():
-        Notification.__table__.create(db.engine, checkfirst=True)  # type: ignore[attr-defined]
+    """The application on a database migrated to head, notifications table included."""
     return app
 
 
 @pytest.fixture
 def sqlite_outbox_app(sqlite_app: Flask) -> Flask:
-    from registry_admin.notify.models import Notification
-
-    with sqlite_app.app_context():
-        Notification.__table__.create(db.engine, checkfirst=True)  # type: ignore[attr-defined]
     return sqlite_app

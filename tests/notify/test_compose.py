@@ -289,3 +289,22 @@ def test_any_subject_is_refused_or_survives_a_round_trip(subject: str) -> None:
     assert sorted(parsed.keys()) == sorted(BASE_HEADERS)
     assert parsed.get_all("To") == ["hakija@example.org"]
     assert tidy_spaces(str(parsed["Subject"])) == tidy_spaces(subject)
+
+
+@pytest.mark.parametrize(
+    ("language", "check_digit", "absent"),
+    [
+        ("fi", "tarkistusmerkki", "Puuttuu: yhteyshenkilön nimi"),
+        ("sv", "kontrollsiffran", "Saknas: kontaktpersonens namn"),
+        ("en", "check digit", "Missing: the contact person's name"),
+    ],
+)
+def test_missing_names_each_item_and_why(language: str, check_digit: str, absent: str) -> None:
+    entries = [
+        {"item": "business_id", "reason": "check_digit", "as_written": "2331972-8"},
+        {"item": "contact_name", "reason": "missing", "as_written": None},
+    ]
+    rendered = render("missing", language, {"reference": "R-1", "entries": entries})
+    assert "[R-1]" in rendered.subject
+    for body in (rendered.text, rendered.html.replace("&#39;", "'")):
+        assert "2331972-8" in body and check_digit in body and absent in body

@@ -19,7 +19,6 @@ from registry_admin.jobstatus import JobStatus
 from registry_admin.notify.commands import outbox_command
 from registry_admin.notify.compose import build_message
 from registry_admin.notify.jobs import deliver_outbox
-from registry_admin.notify.models import Notification
 from registry_admin.notify.outbox import enqueue
 from registry_admin.notify.transports import (
     DirectoryTransport,
@@ -128,8 +127,6 @@ def smtp_app(tmp_path: Path, database_url: str, port: int) -> Flask:
     )
     app = create_app(overrides)
     app.config["TESTING"] = True
-    with app.app_context():
-        Notification.__table__.create(db.engine, checkfirst=True)  # type: ignore[attr-defined]
     return app
 
 
