@@ -35,6 +35,7 @@ from email.policy import compat32
 from typing import Any
 
 from sqlalchemy import delete, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -129,8 +130,9 @@ def poll_lock(session: Session) -> Iterator[None]:
     the process dies. SQLite: a row in scheduler_locks naming host and pid, taken over when it
     has expired or its process on this host is gone.
     """
-    engine = session.get_bind()
-    if engine.dialect.name == "postgresql":
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        engine = bind if isinstance(bind, Engine) else bind.engine
         with engine.connect() as conn:
             got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY})
             acquired = bool(got.scalar())
