@@ -333,9 +333,11 @@ def municipalities_sync(file: Path | None) -> None:
 def _register_commands_of_other_modules() -> None:
     from registry_admin.demo import demo_credentials_command
     from registry_admin.intake.parse_command import parse_command
+    from registry_admin.notify.commands import outbox_command
 
     cli.add_command(demo_credentials_command)
     cli.add_command(parse_command)
+    cli.add_command(outbox_command)
 
 
 _register_commands_of_other_modules()

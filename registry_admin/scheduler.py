@@ -64,6 +64,11 @@ def _add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         "misfire_grace_time": 300,
         "replace_existing": True,
     }
+    from registry_admin.notify.jobs import deliver_outbox
+
+    scheduler.add_job(
+        deliver_outbox, "interval", seconds=60, args=[app], id="outbox_delivery", **common
+    )
     scheduler.add_job(
         municipality_sync,
         "interval",
