@@ -371,6 +371,76 @@ class LabelHit:
     bullet: bool
 
 
+# A label nobody listed is still read the way a person reads a form: a short heading before a
+# colon or a tab, whose words say which item follows. The first matching rule wins, so that
+# "Yhteyshenkilön sähköposti" is a contact detail and "Yhdistyksen nimi" an organisation.
+_FREE_LABEL = re.compile(
+    r"^(?P<label>[^\W\d][^:\t@/\d]{0,58}?(?:\s*/\s*[^:\t@\d]{1,40}?)?)"
+    r"(?P<sep>\s*[:：](?![a-zåäö])\s*|\s*\t\s*)"
+)
+_FREE_LABEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.I))
+    for name, pattern in (
+        (
+            "other",
+            r"emo|taustaorganisaatio|kattojärjestö|vuokranantaja|kumppani|moderbolag|"
+            r"huvudman|parent|landlord|partner|umbrella|osoite|adress|address|iban|"
+            r"tilinumero|kontonummer|account|www|website|kotisivu|webbplats|ovt|"
+            r"laskutus|fakturer|invoic|päivämäärä|datum|date|aihe|ämne|subject",
+        ),
+        (
+            "contact_details",
+            r"sähköpost|s-posti|e-?post|e-?mail|puhelin|\bpuh\b|\bgsm\b|"
+            r"\btel|telefon|\bphone|\bmobil|yhteystie|kontaktuppgift|"
+            r"kontaktinfo|contact\s+(?:details|info)|how\s+to\s+reach",
+        ),
+        (
+            "contact_name",
+            r"yhteyshenkilö|yhteyshlö|kontaktihenkilö|vastuuhenkilö|"
+            r"yhteyshenk|kontaktperson|kontakt\s+person|contact(?:\s+person)?|"
+            r"ansvarsperson|responsible\s+person",
+        ),
+        (
+            "justification",
+            r"perustel|\bsyy|\bsyyt|tarkoitu|\btarve|tarvitse|\bmiksi|"
+            r"motiver|\bskäl|orsak|ändamål|varför|syfte|behov|\breason|\bwhy\b|"
+            r"purpose|justif|rationale|motivation|\bneed|grounds",
+        ),
+        (
+            "organization_name",
+            r"organisaatio|yhdistys|yhdistyksen|yritys|yrityksen|yhteisö|"
+            r"säätiö|järjestö|hakija|toimija|\bseura|organisation|förening|"
+            r"företag|bolag|sökande|stiftelse|organi[sz]ation|company|"
+            r"association|applicant|foundation|society|\bclub",
+        ),
+        (
+            "name",
+            r"^(?:(?:koko|full|fullständigt|virallinen|official|officiellt)\s+)?"
+            r"(?:nimi|namn|name)$",
+        ),
+    )
+)
+
+
+def _free_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
+    """A label outside the known vocabulary, told by the words of a short heading."""
+    found = _FREE_LABEL.match(body)
+    if not found:
+        return None
+    label = found.group("label").strip()
+    words = label.split()
+    if not 1 <= len(words) <= 7 or label.endswith((".", "!", ",")):
+        return None
+    value = body[found.end() :]
+    if re.match(r"//", value):  # "https://..."
+        return None
+    for name, rx in _FREE_LABEL_WORDS:
+        if rx.search(label):
+            separator = "\t" if "\t" in found.group("sep") else ":"
+            return LabelHit(name, label, body_start + found.end(), separator, bullet)
+    return None
+
+
 def match_label(text: str) -> LabelHit | None:
     """The longest known label at the start of `text`, if the line reads as a labelled field."""
     bullet = _BULLET.match(text)
@@ -378,6 +448,13 @@ def match_label(text: str) -> LabelHit | None:
         bullet = None
     body_start = bullet.end() if bullet else len(text) - len(text.lstrip())
     body = text[body_start:]
+    hit = _known_label(body, body_start, bool(bullet))
+    if hit is None:
+        hit = _free_label(body, body_start, bool(bullet))
+    return hit
+
+
+def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     best: tuple[int, str, re.Match[str]] | None = None
     for name, rx in _LABEL_RX.items():
         found = rx.match(body)
@@ -412,7 +489,7 @@ def match_label(text: str) -> LabelHit | None:
         if qual and qual not in _APPLICANT_QUALIFIERS:
             name = "other_business_id"
     return LabelHit(
-        name, body[: found.start("sep")].strip(), body_start + found.end(), kind, bool(bullet)
+        name, body[: found.start("sep")].strip(), body_start + found.end(), kind, bullet
     )
 
 
@@ -777,10 +854,17 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     for position, hit in labels.items():
         line = lines[position]
         name = hit.field
-        seen.add(name)
         multi = name in ("justification", "contact_details")
         rest = line.text[hit.value_start :]
         continuation = _value_lines(lines, position, labels, multi)
+        if name == "name":
+            # A bare "Nimi:"/"Name:" names a person when the value reads as one.
+            sample = rest if rest.strip() else " ".join(lines[j].text for j in continuation[:1])
+            person = _cut_name(sample) if not _ORG_SUFFIX.search(sample) else None
+            name = (
+                "contact_name" if person and "contact_name" not in values else ("organization_name")
+            )
+        seen.add(name)
         pieces: list[tuple[Line, int, str]] = []
         if rest.strip():
             pieces.append((line, hit.value_start, rest))

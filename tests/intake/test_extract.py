@@ -74,3 +74,18 @@ def test_evidence_points_into_the_source_text() -> None:
     evidence = found.business_id.evidence
     assert text[evidence.start : evidence.end] == "0201256-6"
     assert evidence.label == "Y-tunnus"
+
+
+def test_labels_outside_the_known_vocabulary_are_read_by_their_words() -> None:
+    assert match_label("Yhdistys: Testi ry").field == "organization_name"
+    assert match_label("Förening: Test rf").field == "organization_name"
+    assert match_label("Reason for access: We help").field == "justification"
+    assert match_label("Why we need it: We help").field == "justification"
+    assert match_label("Miksi tarvitsemme järjestelmää\tAutamme").field == "justification"
+    assert match_label("Puhelin ja sähköposti: 040 123 4567").field == "contact_details"
+    assert match_label("Alla Testi ry:n tiedot rekisteriin") is None  # an inflection, no label
+    found = _extract("Nimi: Testi ry\nYhteyshenkilö: Maija Mäkinen\n")
+    assert found.organization_name.value == "Testi ry"
+    assert found.contact_name.value == "Maija Mäkinen"
+    person = _extract("Organisaatio: Testi ry\nNimi: Maija Mäkinen\n")
+    assert person.contact_name.value == "Maija Mäkinen"
