@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -45,8 +46,13 @@ class CheckedBusinessId:
 
 
 def _clean(text: str) -> str:
-    """Fold dashes, drop white space and an `FI` VAT prefix; keep everything else."""
-    cleaned = _SPACES.sub("", text.translate(_DASH_TABLE)).upper()
+    """Fold dashes, drop white space and an `FI` VAT prefix; keep everything else.
+
+    NFKC first, so full-width digits become ASCII ones; other scripts' digits stay as they are
+    and fail the format check (`\\d` alone would take them for digits).
+    """
+    folded = unicodedata.normalize("NFKC", text).translate(_DASH_TABLE)
+    cleaned = _SPACES.sub("", folded).upper()
     if cleaned.startswith("FI"):
         cleaned = cleaned[2:]
     return cleaned
@@ -58,9 +64,9 @@ def check(text: str) -> CheckedBusinessId:
     An old six-digit ID (NNNNNN-N) gets its leading zero back, as the business register did.
     """
     cleaned = _clean(text)
-    if not re.fullmatch(r"\d{6,7}-?\d", cleaned):
-        digits = re.sub(r"\D", "", cleaned)
-        reason = "length" if digits and re.fullmatch(r"[\d-]+", cleaned) else "format"
+    if not re.fullmatch(r"[0-9]{6,7}-?[0-9]", cleaned):
+        digits = re.sub(r"[^0-9]", "", cleaned)
+        reason = "length" if digits and re.fullmatch(r"[0-9-]+", cleaned) else "format"
         return CheckedBusinessId(text, cleaned, False, reason)
     digits = cleaned.replace("-", "")
     if len(digits) == 7:
@@ -87,9 +93,9 @@ def normalize(text: str) -> str:
     if not isinstance(text, str) or len(text) > 64:
         raise InvalidBusinessId(str(text)[:64], "format")
     cleaned = _clean(text)
-    if not re.fullmatch(r"\d{7}-?\d", cleaned):
-        digits = re.sub(r"\D", "", cleaned)
-        reason = "length" if digits and re.fullmatch(r"[\d-]+", cleaned) else "format"
+    if not re.fullmatch(r"[0-9]{7}-?[0-9]", cleaned):
+        digits = re.sub(r"[^0-9]", "", cleaned)
+        reason = "length" if digits and re.fullmatch(r"[0-9-]+", cleaned) else "format"
         raise InvalidBusinessId(text, reason)
     result = check(text)
     if not result.valid:
