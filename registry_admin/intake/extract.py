@@ -290,7 +290,17 @@ def _mark_signature(segment: Segment) -> None:
             line.closing = True
             last = position
     if last is None:
-        return
+        # No closing phrase: a last paragraph that opens with a person's name is a signature.
+        filled = [position for position, line in enumerate(body) if line.text.strip()]
+        if not filled:
+            return
+        end = filled[-1]
+        start = end
+        while start > 0 and body[start - 1].text.strip():
+            start -= 1
+        if start == 0 or end - start >= 10 or not is_person_name(_collapse(body[start].text)):
+            return
+        last = start - 1
     tail = body[last + 1 :]
     if sum(1 for line in tail if line.text.strip()) > 15:
         return
@@ -669,7 +679,34 @@ _CONTACT_TRIGGER = re.compile(
     r"yhteyshenkilö\w*\s+(?:toimii|on)|lisätietoja\s+(?:antaa|antavat|saa)|"
     r"kontaktperson(?:en)?\s+(?:är|blir)|vid\s+frågor\s+(?:kontakta|kan\s+ni\s+kontakta)|"
     r"(?:the\s+)?contact\s+person\s+(?:is|will\s+be)|please\s+contact|kontakta|ota\s+yhteyttä|"
-    r"yhteyttä\s+voi\s+ottaa|yhteydessä|tavoittaa|contact\s+us|reach\s+us|nå\s+oss",
+    r"yhteyttä\s+voi\s+ottaa|yhteydessä|tavoittaa|contact\s+us|reach\s+us|nå\s+oss|"
+    # "Our contact person for the registry is X", "Yhteyshenkilönä toimii X"
+    r"contact\s+person\b[^.;:]{0,40}?\b(?:is|will\s+be)\b|"
+    r"kontaktperson\w*\b[^.;:]{0,40}?\b(?:är|blir)\b|"
+    r"yhteyshenkilö\w*\b[^.;:]{0,40}?\b(?:toimii|on)\b|"
+    r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|ota\s+minuun\s+yhteyttä|"
+    r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa",
+    re.I,
+)
+# The writer points at themself: "jag själv", "minä itse", "me", "the undersigned".
+_SELF = re.compile(
+    r"^[\s,:–-]*(?:jag\s+själv|jag|minä\s+itse|minä|itse|allekirjoittanut|myself|me|I)\b[\s,:–-]*",
+    re.I,
+)
+_FIRST_PERSON_CONTACT = re.compile(
+    r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|minuun|minut|"
+    r"(?:är|on|is)\s+(?:jag|minä|I|me)\b",
+    re.I,
+)
+# "Motiveringen skickar vår ordförande senare": an item announced for later is not given.
+_DEFERRAL = re.compile(
+    r"\b(?:senare|längre\s+fram|myöhemmin|jälkikäteen|later|separately|erikseen|separat|"
+    r"in\s+a\s+separate|next\s+week|ensi\s+viikolla|nästa\s+vecka)\b",
+    re.I,
+)
+_DEFERRAL_VERB = re.compile(
+    r"skick|lämna|återkom|kommer|lähet|toimit|tulee|palaa|send|provide|deliver|follow|"
+    r"get\s+back|submit",
     re.I,
 )
 _UNDERSIGNED = re.compile(r"allekirjoitta\w*|undertecknad\w*|(?:the\s+)?undersigned", re.I)
@@ -702,9 +739,26 @@ _ORG_IN_PROSE = [
             1,
         ),
         (r"\b(?i:på\s+uppdrag\s+av)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?[,.\s]", 0),
+        # "Vår förening heter X", "Yhdistyksemme nimi on X", "Our association is called X".
+        (
+            r"\b(?i:(?:förening|organisation|företag|bolag|stiftelse|församling|klubb|"
+            r"yhdisty|organisaatio|yrity|säätiö|järjestö|seura|kerho|"
+            r"association|organi[sz]ation|company|club|foundation|charity|society)\w*"
+            r"(?:'s|’s)?\s+(?:heter|kallas|namn\s+är|(?:virallinen\s+)?nimi\s+on|"
+            r"on\s+nimeltään|(?:official\s+|full\s+)?name\s+is|is\s+called|is\s+named))\s+"
+            r"(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*(?:[,.;:]|$|\s(?:och|and|ja)\s)",
+            0,
+        ),
+        # "We are X ry, a ...", "Olemme X ry." (the name must carry a legal-form word).
+        (
+            r"\b(?i:vi\s+är|we\s+are|olemme|me\s+olemme|this\s+is|tässä\s+on)\s+"
+            r"(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?)\s*(?:\([^()]*\))?\s*(?:[,.;:]|$|\s[-–—]\s)",
+            0,
+        ),
     )
 ]
 _GENERIC_ORG_PATTERN = 4  # "Name (Y-tunnus ...)" anywhere: the last resort
+_SUFFIX_ONLY_PATTERNS = (7,)  # readings that hold only when the name has a legal-form word
 _PRONOUN_START = re.compile(
     r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
 )
@@ -740,6 +794,8 @@ def _org_from_prose(sentence: str) -> str | None:
             tokens.pop(0)
         org = " ".join(tokens)
         org = _INFLECTION.sub("", org)
+        if number in _SUFFIX_ONLY_PATTERNS and not _ORG_SUFFIX.search(org):
+            continue
         if _PRONOUN_START.match(org) or len(org.split()) > 9 or len(org) < 3:
             continue
         words = org.split()
@@ -945,21 +1001,28 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         text = " ".join(line.text.strip() for line in paragraph)
         for offset, sentence in _sentences(text):
             line = _line_at(paragraph, offset)
-            if organization is None:
-                org = _org_from_prose(sentence)
-                if org:
-                    organization = _Found(org, line, 0, len(line.text), None)
+            org = _org_from_prose(sentence)
+            if organization is None and org:
+                organization = _Found(org, line, 0, len(line.text), None)
+            if org and len(sentence.replace(org, " ").split()) < 5:
+                continue  # "Vår förening heter X." names the applicant, gives no reason
+            if _DEFERRAL.search(sentence) and _DEFERRAL_VERB.search(sentence):
+                continue  # "Perustelut lähetämme myöhemmin."
             trigger = _CONTACT_TRIGGER.search(sentence)
             has_contact = _EMAIL.search(sentence) or (trigger and _PHONE.search(sentence))
             if trigger or has_contact:
                 if contact_name is None and trigger:
                     after = sentence[trigger.end() :]
-                    if _UNDERSIGNED.search(after[:40]) and signer is not None:
+                    self_reference = _SELF.match(after)
+                    person = _cut_name(after[self_reference.end() :] if self_reference else after)
+                    if person:
+                        contact_name = _Found(person, line, 0, len(line.text), None)
+                    elif signer is not None and (
+                        _UNDERSIGNED.search(after[:40])
+                        or self_reference
+                        or _FIRST_PERSON_CONTACT.search(trigger.group(0))
+                    ):
                         contact_name = signer
-                    else:
-                        person = _cut_name(after)
-                        if person:
-                            contact_name = _Found(person, line, 0, len(line.text), None)
                 for piece_line in paragraph:
                     if (
                         piece_line.text.strip() and piece_line.text.strip() in sentence

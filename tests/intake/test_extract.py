@@ -89,3 +89,32 @@ def test_labels_outside_the_known_vocabulary_are_read_by_their_words() -> None:
     assert found.contact_name.value == "Maija Mäkinen"
     person = _extract("Organisaatio: Testi ry\nNimi: Maija Mäkinen\n")
     assert person.contact_name.value == "Maija Mäkinen"
+
+
+def test_prose_that_names_the_organization_and_the_contact() -> None:
+    found = _extract(
+        "Hej!\n\nVi vill bli registrerade i tidsbokningssystemet. Vår klubb heter Testby "
+        "Idrottsförening rf.\n\nKontaktperson är jag själv, Anna Berg, tfn 050 123 4567.\n\n"
+        "Vi skickar motiveringen senare.\n\nTack!\nAnna\n"
+    )
+    assert found.organization_name.value == "Testby Idrottsförening rf"
+    assert found.contact_name.value == "Anna Berg"
+    assert found.justification is None  # naming and a promise are no reason
+    we_are = _extract("Hello,\n\nWe are Testville Helpers ry, a small charity.\n")
+    assert we_are.organization_name.value == "Testville Helpers ry"
+    not_an_org = _extract("Hello,\n\nWe are Finnish volunteers, mostly retired.\n")
+    assert not_an_org.organization_name is None
+
+
+def test_contact_named_by_the_writer_and_a_signature_without_closing() -> None:
+    other = _extract(
+        "Hello,\n\nOur contact person for this matter is Mary Jones, our coordinator. She can "
+        "be reached at mary@example.org.\n\nJohn Smith\nChair\nTestville Helpers ry\n"
+    )
+    assert other.contact_name.value == "Mary Jones"
+    signer = _extract(
+        "Hei,\n\nYhteyshenkilönä toimii allekirjoittanut.\n\nMaija Mäkinen\nsihteeri\nTesti ry\n"
+        "puh. 040 123 4567\n"
+    )
+    assert signer.contact_name.value == "Maija Mäkinen"
+    assert signer.contact_phone.value == "040 123 4567"
