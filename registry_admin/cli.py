@@ -14,6 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from registry_admin import create_app
 from registry_admin.config import ConfigError
@@ -50,7 +51,17 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="registry-admin")
+    try:
+        cli(prog_name="registry-admin")
+    except (OperationalError, ProgrammingError) as exc:
+        # An unreachable or not yet migrated database: one line for the operator, no traceback.
+        detail = (str(exc.orig) or type(exc.orig).__name__).strip().splitlines()[0]
+        click.echo(
+            f"registry-admin: database error: {detail} (is it reachable, and has "
+            "`registry-admin db upgrade` been run?)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 def cli_actor() -> str:

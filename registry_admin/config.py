@@ -216,7 +216,8 @@ def _read_secret(section: str, key: str, value: Any, base_dir: Path | None) -> s
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{section}.{key}: must be the path of a file")
     path = Path(value)
-    if not path.is_absolute() and base_dir is not None and not path.exists():
+    # Relative to the configuration file, whatever the working directory holds.
+    if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     try:
         return path.read_text(encoding="utf-8").strip()
