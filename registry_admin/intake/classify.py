@@ -79,6 +79,31 @@ _SPAM_SIGNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
             3,
         ),
         (r"unsubscribe|peruuta\s+tilaus|avsluta\s+prenumeration", 1),
+        # A form sent out to be filled in: an applicant writes values, not blanks.
+        (
+            r"(?m)^[^:\n]{2,50}:[ \t]*(?:_{3,}|\.{4,}|…+|\[[ \t]*\])[ \t]*\n(?:.*\n){0,3}?"
+            r"[^:\n]{2,50}:[ \t]*(?:_{3,}|\.{4,}|…+|\[[ \t]*\])[ \t]*$",
+            2,
+        ),
+        # "Vahvista tiedot", "confirm your details": a directory or phishing sender.
+        (
+            r"\b(?:vahvista\w*|tarkista\w*)\s+(?:\w+\s+)?(?:tiedo\w*|tietonne|yrityksenne)|"
+            r"\b(?:confirm|verify|update)\s+(?:your|the)\s+(?:company\s+)?"
+            r"(?:details|information|listing|data)|"
+            r"\b(?:bekräfta|verifiera|uppdatera)\s+(?:era\s+|dina\s+)?(?:uppgifter\w*|företags\w*)",
+            2,
+        ),
+        # A price for a yearly or monthly listing, and terms accepted by replying or clicking.
+        (
+            r"\d\s*(?:€|eur(?:oa?)?\b)[^\n]{0,25}?(?:/|per|\bse\b|\ba\b)\s*"
+            r"(?:vuo\w*|v\b|year|yr|år|kk|kuukau\w*|month|månad)",
+            2,
+        ),
+        (
+            r"hyväksyt\s+(?:\w+\s+)?(?:sopimus)?ehdot|you\s+(?:accept|agree\s+to)\s+the\s+terms|"
+            r"godkänner\s+(?:ni\s+|du\s+)?(?:avtals)?villkoren",
+            2,
+        ),
     )
 )
 _REMOVAL = re.compile(

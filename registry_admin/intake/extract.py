@@ -120,6 +120,7 @@ class Document:
     parts: Sequence[TextPart]
     lines: list[Line]
     segments: list[Segment]
+    sender: str = ""  # the From address, for "contact me at this address"
 
     def content(self, zones: Iterable[str] = (OWN, FORWARD)) -> list[Line]:
         wanted = set(zones)
@@ -175,7 +176,7 @@ def _is_closing(text: str) -> bool:
     return bool(pieces) and len(text) < 60 and all(_CLOSING.match(p) for p in pieces)
 
 
-def read_document(parts: Sequence[TextPart], subject: str = "") -> Document:
+def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = "") -> Document:
     """Split the text parts into lines, zones (new text, forwarded, quoted) and signatures."""
     forwarded_mail = bool(_FORWARD_SUBJECT.match(subject or ""))
     lines: list[Line] = []
@@ -248,7 +249,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "") -> Document:
             segment.lines.append(line)
     for segment in segments:
         _mark_signature(segment)
-    return Document(parts, lines, segments)
+    return Document(parts, lines, segments, sender)
 
 
 def _header_block_len(raw_lines: list[str], start: int) -> int:
@@ -709,6 +710,17 @@ _DEFERRAL_VERB = re.compile(
     r"get\s+back|submit",
     re.I,
 )
+# "Tavoitatte minut tästä osoitteesta", "reply to this address": the sender's own address.
+_THIS_ADDRESS = re.compile(
+    r"\b(?:tästä|tähän|tämän|samasta|samaan)\s+(?:sähköposti)?osoit\w*|"
+    r"\b(?:this|the\s+same|my)\s+(?:e-?mail\s+)?address\b|"
+    r"\b(?:reply|answer|write)\s+(?:to\s+)?(?:this|my)\s+(?:e-?mail|message)\b|"
+    r"\baddress\s+I(?:'m|\s+am)?\s+(?:writing|sending)\s+from\b|"
+    r"\b(?:denna|den\s+här|samma)\s+(?:e-?post)?adress\w*|"
+    r"\b(?:lähettäjän|avsändar|sender['’]s)\w*\s+(?:(?:e-?mail|e-?post)\s*)?(?:osoit|adress|address)",
+    re.I,
+)
+_NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|noreply|mailer|postmaster)", re.I)
 _UNDERSIGNED = re.compile(r"allekirjoitta\w*|undertecknad\w*|(?:the\s+)?undersigned", re.I)
 _ORG_IN_PROSE = [
     re.compile(p, re.I if flags else 0)
@@ -997,6 +1009,10 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     prose_reason: list[tuple[Line, int, int, str]] = []
     contact_name = values.get("contact_name")
     organization = values.get("organization_name")
+    listed, in_list = _unlabelled_list(lines, labels)
+    body_lines = [(p, line) for p, line in body_lines if p not in in_list]
+    organization = organization or listed.get("organization_name")
+    contact_name = contact_name or listed.get("contact_name")
     for paragraph in _paragraphs(body_lines):
         text = " ".join(line.text.strip() for line in paragraph)
         for offset, sentence in _sentences(text):
@@ -1046,6 +1062,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
 
     justification_found = values.get("justification")
     justification = justification_found.item(parts) if justification_found else None
+    if justification is None and "justification" in listed:
+        justification = listed["justification"].item(parts)
     if justification is None and prose_reason:
         first = prose_reason[0][0]
         text = _collapse(" ".join(r[3] for r in prose_reason))
@@ -1073,6 +1091,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     ):
         _signature_contacts(document, signer.line, emails, phones)
 
+    if not emails:
+        _sender_address(document, lines, emails)
     email = emails[0] if emails else None
     phone = phones[0] if phones else None
     return Extraction(
@@ -1094,6 +1114,82 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         ),
         labels_seen=frozenset(seen),
     )
+
+
+def _unlabelled_list(
+    lines: list[Line], labels: dict[int, LabelHit]
+) -> tuple[dict[str, _Found], set[int]]:
+    """The items of a numbered or bulleted list that gives them without labels ("1. 1234567-8",
+    "2. Testi ry", ...), each told by its shape, and the positions of the list's lines. A list
+    counts only when it carries a Business ID, a contact detail or a person's name, so that a
+    list of reasons stays prose."""
+    found: dict[str, _Found] = {}
+    consumed: set[int] = set()
+    runs: list[list[list[int]]] = []  # runs of items, each item its line positions
+    run: list[list[int]] = []
+    for position, line in enumerate(lines):
+        bulleted = (
+            line.zone in (OWN, FORWARD)
+            and not line.signature
+            and not line.closing
+            and _BULLET.match(line.text)
+        )
+        if bulleted and (not run or lines[run[-1][0]].segment == line.segment):
+            run.append([position])
+            continue
+        if run and not line.text.strip():
+            continue  # items may stand a blank line apart
+        if (
+            run
+            and not bulleted
+            and position == run[-1][-1] + 1
+            and position not in labels
+            and not line.signature
+            and not line.closing
+        ):
+            run[-1].append(position)  # a wrapped item
+            continue
+        if len(run) >= 3:
+            runs.append(run)
+        run = [[position]] if bulleted else []
+    if len(run) >= 3:
+        runs.append(run)
+    for run in runs:
+        shapes: dict[str, _Found] = {}
+        data = False
+        for item in run:
+            line = lines[item[0]]
+            start = _BULLET.match(line.text).end()  # type: ignore[union-attr]
+            text = _collapse(" ".join([line.text[start:]] + [lines[j].text for j in item[1:]]))
+            if item[0] in labels or _EMAIL.search(text) or _PHONE.search(text):
+                data = True
+                continue
+            if _BID.fullmatch(text.strip(" .")):
+                data = True
+                continue
+            words = text.split()
+            value = text.strip(" .,;")
+            if is_person_name(value):
+                data = True
+                shapes.setdefault("contact_name", _Found(value, line, start, len(line.text), None))
+            elif (
+                1 <= len(words) <= 8
+                and not _SENTENCE_SPLIT.search(text)
+                and _ORG_SUFFIX.search(text)
+                and words[0][:1].isupper()
+            ):
+                shapes.setdefault(
+                    "organization_name", _Found(value, line, start, len(line.text), None)
+                )
+            elif len(words) >= 5 and not (_INTENT.search(text) and _INTENT_OBJECT.search(text)):
+                shapes.setdefault(
+                    "justification", _Found(_collapse(text), line, start, len(line.text), None)
+                )
+        if data:
+            for name, value in shapes.items():
+                found.setdefault(name, value)
+            consumed.update(position for item in run for position in item)
+    return found, consumed
 
 
 def _is_greeting(sentence: str) -> bool:
@@ -1157,6 +1253,20 @@ def _collect_contacts(
         if any(re.sub(r"\D", "", f.value) == digits for f in phones):
             continue
         phones.append(_Found(number, line, offset + match.start(), offset + match.end(), label))
+
+
+def _sender_address(document: Document, lines: list[Line], emails: list[_Found]) -> None:
+    """The From address, when the sender's own text offers "this address" as the contact."""
+    sender = document.sender.strip()
+    if not _EMAIL.fullmatch(sender) or _NO_REPLY.match(sender) or "@kela.fi" in sender.lower():
+        return
+    for line in lines:
+        if line.zone not in (OWN, FORWARD) or line.quoted:
+            continue
+        found = _THIS_ADDRESS.search(line.text)
+        if found:
+            emails.append(_Found(sender, line, found.start(), found.end(), None))
+            return
 
 
 def _signature_lines(document: Document, line: Line) -> list[Line]:

@@ -160,7 +160,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     decoded = read_message(raw)
     try:
         headers = decoded.headers
-        document = read_document(decoded.parts, headers.subject)
+        document = read_document(decoded.parts, headers.subject, headers.from_address)
         own = extract(document, (OWN, FORWARD))
         quoted = extract(document, (REPLY,))
         verdict = classify(decoded, document, own, quoted)

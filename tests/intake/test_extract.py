@@ -118,3 +118,36 @@ def test_contact_named_by_the_writer_and_a_signature_without_closing() -> None:
     )
     assert signer.contact_name.value == "Maija Mäkinen"
     assert signer.contact_phone.value == "040 123 4567"
+
+
+def test_this_address_means_the_senders_address() -> None:
+    document = read_document(
+        [
+            TextPart(
+                "Yhteyshenkilö: Maija Mäkinen\nYhteystiedot: vastaan tähän osoitteeseen\n",
+                "body",
+                "text/plain",
+            )
+        ],
+        "",
+        "maija@testi.example.fi",
+    )
+    assert extract(document).contact_email.value == "maija@testi.example.fi"
+    no_reply = read_document(
+        [TextPart("Reply to this address.\n", "body", "text/plain")], "", "noreply@x.example"
+    )
+    assert extract(no_reply).contact_email is None
+
+
+def test_a_numbered_list_of_the_items_without_labels() -> None:
+    found = _extract(
+        "Hei\n\nTiedot:\n\n1. 0201256-6\n2. Testikylän Seniorit ry\n3. Autamme jäseniä Kelan "
+        "asioissa, koska moni ei käytä nettiä.\n4. Maija Mäkinen\n5. puh. 040 123 4567\n"
+    )
+    assert found.business_id.normalized == "0201256-6"
+    assert found.organization_name.value == "Testikylän Seniorit ry"
+    assert found.contact_name.value == "Maija Mäkinen"
+    assert found.justification.value.startswith("Autamme jäseniä")
+    assert found.missing() == []
+    reasons = _extract("Syitä:\n- Autamme ikäihmisiä\n- Testi ry auttaa\n- Monet eivät osaa\n")
+    assert reasons.organization_name is None  # a list of reasons names no applicant

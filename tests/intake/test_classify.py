@@ -1,0 +1,40 @@
+"""The kind of a message: forms sent out to be filled in are not requests."""
+
+from registry_admin.intake.parse import parse_message
+
+
+def _mail(
+    body: str, subject: str = "Rekisteritiedot", sender: str = "info@dir.example.com"
+) -> bytes:
+    return (
+        f"From: {sender}\r\nTo: tekninentuki@kela.fi\r\nSubject: {subject}\r\n"
+        "Message-ID: <x1@dir.example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n" + body
+    ).encode()
+
+
+def test_a_directory_form_with_blank_fields_is_spam() -> None:
+    message = parse_message(
+        _mail(
+            "Hyvä asiakas,\n\nTarkistakaa yrityksenne tiedot hakemistossamme.\n\n"
+            "Y-tunnus: ..........\nYrityksen nimi: ..........\nPuhelin: ..........\n\n"
+            "Hinta 490 € / vuosi. Palauttamalla lomakkeen hyväksyt ehdot.\n"
+        )
+    )
+    assert message.kind == "spam"
+    assert message.business_id is None and message.missing == ()
+
+
+def test_a_request_that_lists_its_fields_is_not_spam() -> None:
+    message = parse_message(
+        _mail(
+            "Hei,\n\nHaemme pääsyä ajanvarausjärjestelmään.\n\nY-tunnus: 0201256-6\n"
+            "Yhdistys: Testikylän Seniorit ry\nSyy käyttöön: Autamme jäseniä Kelan asioissa.\n"
+            "Yhteyshenkilö: Maija Mäkinen\nPuhelin: 040 123 4567\n",
+            subject="Kelan ajanvarausjärjestelmän rekisteri",
+            sender="maija@seniorit.example.fi",
+        )
+    )
+    assert message.kind == "request"
+    assert message.organization_name == "Testikylän Seniorit ry"
+    assert message.missing == ()
