@@ -415,7 +415,8 @@ _FREE_LABEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "justification",
             r"perustel|\bsyy|\bsyyt|tarkoitu|\btarve|tarvitse|\bmiksi|"
             r"motiver|\bskäl|orsak|ändamål|varför|syfte|behov|\breason|\bwhy\b|"
-            r"purpose|justif|rationale|motivation|\bneed|grounds",
+            r"purpose|justif|rationale|motivation|\bneed|grounds|\buse\b|\busing\b|"
+            r"\bkäytt|\banvänd",
         ),
         (
             "organization_name",
@@ -426,8 +427,7 @@ _FREE_LABEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "name",
-            r"^(?:(?:koko|full|fullständigt|virallinen|official|officiellt)\s+)?"
-            r"(?:nimi|namn|name)$",
+            r"^(?:\S+\s+){0,2}(?:nimi|namn|name)$",  # "Nimi", "Registered name"
         ),
     )
 )
@@ -1009,7 +1009,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     prose_reason: list[tuple[Line, int, int, str]] = []
     contact_name = values.get("contact_name")
     organization = values.get("organization_name")
-    listed, in_list = _unlabelled_list(lines, labels)
+    listed, in_list = _unlabelled_list(lines, labels, emails, phones)
     body_lines = [(p, line) for p, line in body_lines if p not in in_list]
     organization = organization or listed.get("organization_name")
     contact_name = contact_name or listed.get("contact_name")
@@ -1117,7 +1117,10 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
 
 
 def _unlabelled_list(
-    lines: list[Line], labels: dict[int, LabelHit]
+    lines: list[Line],
+    labels: dict[int, LabelHit],
+    emails: list[_Found],
+    phones: list[_Found],
 ) -> tuple[dict[str, _Found], set[int]]:
     """The items of a numbered or bulleted list that gives them without labels ("1. 1234567-8",
     "2. Testi ry", ...), each told by its shape, and the positions of the list's lines. A list
@@ -1161,8 +1164,12 @@ def _unlabelled_list(
             line = lines[item[0]]
             start = _BULLET.match(line.text).end()  # type: ignore[union-attr]
             text = _collapse(" ".join([line.text[start:]] + [lines[j].text for j in item[1:]]))
-            if item[0] in labels or _EMAIL.search(text) or _PHONE.search(text):
+            if item[0] in labels:
                 data = True
+                continue
+            if _EMAIL.search(text) or _PHONE.search(text):
+                data = True
+                _collect_contacts(line, start, line.text[start:], None, emails, phones, "list")
                 continue
             if _BID.fullmatch(text.strip(" .")):
                 data = True
