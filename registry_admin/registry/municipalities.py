@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry_admin import businessid
+from registry_admin.errors import InvalidInput
 from registry_admin.registry import services
 from registry_admin.registry.models import Organization
 
@@ -99,6 +100,11 @@ def read_municipalities(text: str) -> tuple[list[Municipality], list[str]]:
         if bid in seen:
             problems.append(f"{label}: Business ID {bid} also on line {seen[bid]}")
             continue
+        try:
+            name = services.clean_name(name)
+        except InvalidInput as exc:
+            problems.append(f"{label}: {exc}")
+            continue
         seen[bid] = line
         rows.append(Municipality(bid, name, (record.get("name_sv") or "").strip(), code, line))
     return rows, problems
@@ -154,5 +160,8 @@ def sync_municipalities(
 
 def load_list(path: Path | None) -> tuple[list[Municipality], list[str]]:
     """The list from `path`, or the bundled one."""
-    text = path.read_text(encoding="utf-8-sig") if path else bundled_list_text()
+    try:
+        text = path.read_text(encoding="utf-8-sig") if path else bundled_list_text()
+    except UnicodeDecodeError:
+        return [], [f"{path}: not UTF-8 text"]
     return read_municipalities(text)
