@@ -403,7 +403,8 @@ _FREE_LABEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "contact_details",
             r"sähköpost|s-posti|e-?post|e-?mail|puhelin|\bpuh\b|\bgsm\b|"
             r"\btel|telefon|\bphone|\bmobil|yhteystie|kontaktuppgift|"
-            r"kontaktinfo|contact\s+(?:details|info)|how\s+to\s+reach",
+            r"kontaktinfo|contact\s+(?:details|info)|how\s+to\s+reach|\bkontakt$|"
+            r"^yhteys$|^yhteydet$|\breach\s+(?:me|us|her|him|them)",
         ),
         (
             "contact_name",
@@ -433,10 +434,35 @@ _FREE_LABEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
+_QUESTION_WORD = re.compile(
+    r"(?:why|what|how|miksi|mihin|mitä|miten|varför|vad|hur|vilka|which)\b", re.I
+)
+_COPULA = re.compile(r"\b(?:on|ovat|oli|olivat|är|var|is|are|was|were|will|kommer)\b", re.I)
+_HEADING_FIELDS = ("justification", "organization_name", "contact_name", "contact_details")
+
+
 def _free_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     """A label outside the known vocabulary, told by the words of a short heading."""
     found = _FREE_LABEL.match(body)
     if not found:
+        # A heading on a line of its own ("Why we need it"), its value on the lines below.
+        heading = body.strip()
+        words = heading.split()
+        if (
+            1 <= len(words) <= 5
+            and heading[:1].isupper()
+            and not re.search(r"[.!,;@\d]", heading)
+            # a value line such as "Bergbyns Hembygdsförening rf" is no heading
+            and sum(1 for w in words if w[:1].isupper()) == 1
+            and not (len(words) > 1 and _ORG_SUFFIX.search(heading))
+            # "Perustelut ovat seuraavat" is a sentence; "Why we need it" a question heading
+            and (_QUESTION_WORD.match(heading) or not _COPULA.search(heading))
+        ):
+            for name, rx in _FREE_LABEL_WORDS:
+                if rx.search(heading.rstrip("?")):
+                    if name in _HEADING_FIELDS:
+                        return LabelHit(name, heading, body_start + len(body), "eol", bullet)
+                    break
         return None
     label = found.group("label").strip()
     words = label.split()
@@ -689,6 +715,28 @@ _CONTACT_TRIGGER = re.compile(
     r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa",
     re.I,
 )
+# "Maija Mäkinen toimii yhteyshenkilönä", "Anna Berg will be our contact person".
+_CONTACT_ROLE = re.compile(
+    r"\b(?:toimii|on|är|blir|fungerar\s+som|is|will\s+be|acts?\s+as|serves?\s+as)\s+"
+    r"(?:\w+\s+){0,2}?(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\b",
+    re.I,
+)
+
+
+def _name_before(text: str) -> str | None:
+    """A person's name that ends `text` ("..., Maija Mäkinen")."""
+    tokens = re.split(r"[,;:()]", text)[-1].split()
+    run: list[str] = []
+    for token in reversed(tokens):
+        if not _NAME_TOKEN.match(token) or token in _NAME_STOP or len(run) == 4:
+            break
+        run.insert(0, token)
+    while len(run) > 2 and not is_person_name(" ".join(run)):
+        run.pop(0)
+    name = " ".join(run)
+    return name if is_person_name(name) else None
+
+
 # The writer points at themself: "jag själv", "minä itse", "me", "the undersigned".
 _SELF = re.compile(
     r"^[\s,:–-]*(?:jag\s+själv|jag|minä\s+itse|minä|itse|allekirjoittanut|myself|me|I)\b[\s,:–-]*",
@@ -1025,8 +1073,13 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
             if _DEFERRAL.search(sentence) and _DEFERRAL_VERB.search(sentence):
                 continue  # "Perustelut lähetämme myöhemmin."
             trigger = _CONTACT_TRIGGER.search(sentence)
-            has_contact = _EMAIL.search(sentence) or (trigger and _PHONE.search(sentence))
-            if trigger or has_contact:
+            role = None if trigger else _CONTACT_ROLE.search(sentence)
+            has_contact = _EMAIL.search(sentence) or ((trigger or role) and _PHONE.search(sentence))
+            if trigger or role or has_contact:
+                if contact_name is None and role:
+                    person = _name_before(sentence[: role.start()])
+                    if person:
+                        contact_name = _Found(person, line, 0, len(line.text), None)
                 if contact_name is None and trigger:
                     after = sentence[trigger.end() :]
                     self_reference = _SELF.match(after)

@@ -151,3 +151,20 @@ def test_a_numbered_list_of_the_items_without_labels() -> None:
     assert found.missing() == []
     reasons = _extract("Syitä:\n- Autamme ikäihmisiä\n- Testi ry auttaa\n- Monet eivät osaa\n")
     assert reasons.organization_name is None  # a list of reasons names no applicant
+
+
+def test_headings_on_their_own_line_and_a_contact_named_before_the_role() -> None:
+    found = _extract(
+        "Organisation: Testville Helpers ry\n\nWhy we need it\nOur volunteers help elderly "
+        "people with Kela matters.\n\nKontakt: Anna Berg, 050 123 4567\n"
+    )
+    assert found.justification.value == "Our volunteers help elderly people with Kela matters."
+    assert found.contact_name.value == "Anna Berg"
+    assert found.contact_phone.value == "050 123 4567"
+    assert match_label("Bergbyns Hembygdsförening rf") is None  # a value, not a heading
+    role = _extract(
+        "Hei,\n\nTestikylän Seniorit ry hakee pääsyä rekisteriin.\n\nMaija Mäkinen toimii "
+        "yhteyshenkilönä, puh. 040 123 4567.\n\nTerveisin\nPekka Salo\n"
+    )
+    assert role.contact_name.value == "Maija Mäkinen"
+    assert role.contact_phone.value == "040 123 4567"
