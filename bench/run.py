@@ -178,7 +178,11 @@ def verdicts(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {
             "goal": f"lookup p99 < {P99_GOAL_MS:g} ms at 16 connections",
             "holds": all(v < P99_GOAL_MS for v in p99s.values()),
-            "detail": ", ".join(f"N={n:,}: {v:.2f} ms" for n, v in p99s.items()),
+            "detail": ", ".join(
+                f"N={r['size']:,}: {r['median']['lookup_p99_ms']:.2f} ms "
+                f"(/healthz {r['median']['healthz_p99_ms']:.2f} ms)"
+                for r in results
+            ),
         }
     )
     smallest, largest = min(p99s), max(p99s)
