@@ -284,6 +284,8 @@ def registry_import(file: Path, skip_invalid: bool) -> None:
     finish()
     for note in result.name_differs:
         click.echo(f"{file}: {note}; name left unchanged", err=True)
+    for note in result.kept_removed:
+        click.echo(f"{file}: {note}: removed by staff, not added again", err=True)
     click.echo(
         f"{result.added} added, {result.already} already registered, {len(errors)} invalid skipped"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ class ImportResult:
     already: int = 0
     skipped_invalid: int = 0
     name_differs: list[str] = field(default_factory=list)
+    kept_removed: list[str] = field(default_factory=list)
 
 
 def read_import_csv(text: str) -> tuple[list[ImportRow], list[str]]:
@@ -40,11 +41,7 @@ def read_import_csv(text: str) -> tuple[list[ImportRow], list[str]]:
     rows: list[ImportRow] = []
     errors: list[str] = []
     seen: dict[str, ImportRow] = {}
-    try:
-        records = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        return [], [f"not readable as CSV: {exc}"]
-    for line, record in enumerate(records, start=1):
+    for line, record in _records(text.removeprefix("\ufeff"), errors):
         if not any(cell.strip() for cell in record):
             continue
         if line == 1 and [c.strip().lower() for c in record[:2]] == ["business_id", "name"]:
@@ -75,6 +72,21 @@ def read_import_csv(text: str) -> tuple[list[ImportRow], list[str]]:
     return rows, errors
 
 
+def _records(text: str, errors: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on (a quoted cell may span several lines)."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append(f"line {start}: not readable as CSV: {exc}")
+            continue
+        yield start, record
+
+
 def import_rows(
     session: Session,
     rows: Iterable[ImportRow],
@@ -95,6 +107,10 @@ def import_rows(
                 result.name_differs.append(
                     f"line {row.line}: {row.business_id} is registered as {org.name!r}"
                 )
+            continue
+        if org is not None:
+            # Removed by staff, with a reason in the audit trail: an import does not undo that.
+            result.kept_removed.append(f"line {row.line}: {row.business_id} {org.name}")
             continue
         services.add_organization(
             session, row.business_id, row.name, source="manual", actor=actor, reason="CSV import"
