@@ -345,12 +345,22 @@ def municipalities_sync(file: Path | None) -> None:
 
 def _register_commands_of_other_modules() -> None:
     from registry_admin.demo import demo_credentials_command
+    from registry_admin.intake.commands import messages_group, poll_command, requests_group
     from registry_admin.intake.parse_command import parse_command
     from registry_admin.notify.commands import outbox_command
+    from registry_admin.registry.decision_commands import approve_command, reject_command
 
-    cli.add_command(demo_credentials_command)
-    cli.add_command(parse_command)
-    cli.add_command(outbox_command)
+    for command in (
+        demo_credentials_command,
+        parse_command,
+        poll_command,
+        messages_group,
+        requests_group,
+        outbox_command,
+    ):
+        cli.add_command(command)
+    requests_group.add_command(approve_command)
+    requests_group.add_command(reject_command)
 
 
 _register_commands_of_other_modules()

@@ -64,8 +64,19 @@ def _add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         "misfire_grace_time": 300,
         "replace_existing": True,
     }
+    from registry_admin.intake.jobs import poll_mailbox
     from registry_admin.notify.jobs import deliver_outbox
 
+    poll_seconds = app.config["REGISTRY_SETTINGS"].mailbox.poll_seconds
+    scheduler.add_job(
+        poll_mailbox,
+        "interval",
+        seconds=poll_seconds,
+        args=[app],
+        id="mailbox_poll",
+        next_run_time=utcnow() + timedelta(seconds=2),
+        **common,
+    )
     scheduler.add_job(
         deliver_outbox, "interval", seconds=60, args=[app], id="outbox_delivery", **common
     )

@@ -103,9 +103,6 @@ def _lookup(raw: str) -> tuple[int, dict[str, Any], str | None, bool | None]:
     """(status, body, Business ID for the disclosure log, registered) for one ID as given."""
     try:
         bid = businessid.normalize(raw)
-        if not bid.isascii():
-            # A regex \d matches other scripts' digits (fullwidth ０-９); stored IDs are ASCII only.
-            raise businessid.InvalidBusinessId(raw, "format")
     except businessid.InvalidBusinessId as exc:
         body: dict[str, Any] = {
             "business_id": _echo(raw),

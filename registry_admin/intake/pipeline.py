@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from registry_admin import businessid
 from registry_admin.db import utcnow
 from registry_admin.errors import Conflict, NotFound
+from registry_admin.intake.applicant import notification_language, reply_address
 from registry_admin.intake.models import (
     DECIDED_REQUEST_STATES,
     FINAL_MESSAGE_STATES,
@@ -52,6 +53,7 @@ from registry_admin.intake.models import (
     SchedulerLock,
 )
 from registry_admin.intake.sources import Envelope, MailSource
+from registry_admin.notify.outbox import enqueue
 from registry_admin.registry.models import Organization
 
 log = logging.getLogger(__name__)
@@ -609,7 +611,30 @@ def _new_request(
     session.flush()
     request.reference = f"RA-{request.created_at.year}-{request.id:06d}"
     _evaluate(session, request)
+    _send_receipt(session, request, message)
     return request
+
+
+def _send_receipt(session: Session, request: RegistrationRequest, message: MailMessage) -> None:
+    """Tell the applicant the request arrived, with its reference (in this transaction)."""
+    to = reply_address(request)
+    if to is None:
+        return
+    enqueue(
+        session,
+        "receipt",
+        to=to,
+        language=notification_language(request),
+        context={
+            "organization_name": request.organization_name,
+            "business_id": request.business_id,
+            "missing": list(request.missing or []),
+        },
+        request_id=request.id,
+        reference=request.reference,
+        in_reply_to=message.message_id,
+        references=[message.message_id] if message.message_id else None,
+    )
 
 
 def _apply_followup(request: RegistrationRequest, message: MailMessage, parsed: Any) -> list[str]:

@@ -8,7 +8,6 @@ frozen evidence record in the audit trail, all in the caller's transaction.
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from registry_admin import businessid
 from registry_admin.db import utcnow
 from registry_admin.errors import Conflict, InvalidInput, NotFound
+from registry_admin.intake.applicant import notification_language, reply_address
 from registry_admin.intake.models import (
     PENDING_REQUEST_STATES,
     MailMessage,
@@ -228,21 +228,10 @@ def _messages(session: Session, request: RegistrationRequest) -> list[MailMessag
     )
 
 
-def _recipient(request: RegistrationRequest) -> str | None:
-    if request.contact_email and "@" in request.contact_email:
-        return request.contact_email
-    address = parseaddr(request.applicant_address or "")[1]
-    return address or None
-
-
-def _language(request: RegistrationRequest) -> str:
-    return request.language if request.language in ("fi", "sv", "en") else "fi"
-
-
 def _notify(
     session: Session, request: RegistrationRequest, kind: str, extra: dict[str, Any]
 ) -> None:
-    to = _recipient(request)
+    to = reply_address(request)
     if to is None:
         return
     ids = [m.message_id for m in _messages(session, request) if m.message_id]
@@ -255,7 +244,7 @@ def _notify(
         session,
         kind,
         to=to,
-        language=_language(request),
+        language=notification_language(request),
         context=context,
         request_id=request.id,
         reference=request.reference,

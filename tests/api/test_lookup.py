@@ -48,6 +48,7 @@ def url(business_id: str) -> str:
         "0201256\u20136",  # en dash, as word processors write it
         "0201256\u20116",  # non-breaking hyphen
         "0201256\u22126",  # minus sign
+        "\uff10\uff12\uff10\uff11\uff12\uff15\uff16-\uff16",  # full-width digits, as stdnum reads them
     ],
 )
 def test_every_accepted_form_finds_the_registered_organization(client, api_headers, form):
@@ -118,7 +119,6 @@ INVALID = [
     pytest.param("x" * 10_000, id="long-text"),
     pytest.param("0201256\x00-6", id="nul"),
     pytest.param("\x00", id="only-nul"),
-    pytest.param("\uff10\uff12\uff10\uff11\uff12\uff15\uff16-\uff16", id="fullwidth-digits"),
     pytest.param("\u0660\u0662\u0660\u0661\u0662\u0665\u0666-\u0666", id="arabic-indic-digits"),
     pytest.param("\u202e0201256-6", id="right-to-left-override"),
     pytest.param("0201256-6\u0301", id="combining-accent"),
