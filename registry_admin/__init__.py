@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from pathlib import Path
@@ -77,7 +78,13 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
         configure_sqlite(engine, settings.database.sqlite_busy_timeout_ms)
     app.extensions["registry_view"] = RegistryView(engine, settings.api.refresh_seconds)
     app.extensions["disclosure_log"] = DisclosureLog(engine, settings.api.disclosure_flush_seconds)
-    app.extensions["not_registered_message"] = not_registered_message(settings.smtp.from_address)
+    message = not_registered_message(settings.smtp.from_address)
+    app.extensions["not_registered_message"] = message
+    app.extensions["not_registered_tail"] = (
+        '","registered":false,"message":'
+        + json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        + "}"
+    ).encode()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -92,6 +92,16 @@ def normalize(text: str) -> str:
     """
     if not isinstance(text, str) or len(text) > 64:
         raise InvalidBusinessId(str(text)[:64], "format")
+    # The lookup API's hot path: an ID already in canonical form needs only its check digit.
+    if (
+        len(text) == 9
+        and text[7] == "-"
+        and text.isascii()
+        and (digits := text[:7] + text[8]).isdigit()
+    ):
+        if _check_digit(digits[:7]) == digits[7]:
+            return text
+        raise InvalidBusinessId(text, "checksum")
     cleaned = _clean(text)
     if not re.fullmatch(r"[0-9]{7}-?[0-9]", cleaned):
         digits = re.sub(r"[^0-9]", "", cleaned)
@@ -101,6 +111,17 @@ def normalize(text: str) -> str:
     if not result.valid:
         raise InvalidBusinessId(text, result.reason or "format")
     return result.normalized
+
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
+
+
+def _check_digit(first_seven: str) -> str | None:
+    """The Y-tunnus check digit of seven ASCII digits; None where no digit can be valid."""
+    remainder = sum(w * int(d) for w, d in zip(_WEIGHTS, first_seven, strict=True)) % 11
+    if remainder == 1:
+        return None
+    return "0" if remainder == 0 else str(11 - remainder)
 
 
 def is_valid(text: str) -> bool:

@@ -6,13 +6,13 @@ import atexit
 import logging
 import os
 import threading
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from registry_admin.api.models import Disclosure
-from registry_admin.db import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ class DisclosureLog:
     def __init__(self, engine: Engine, flush_seconds: float) -> None:
         self._engine = engine
         self._flush_seconds = flush_seconds
-        self._buffer: list[dict] = []
+        # (when, client, Business ID, registered) tuples: the request path only appends.
+        self._buffer: list[tuple[float, int, str, bool | None]] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._pid: int | None = None
@@ -36,23 +37,15 @@ class DisclosureLog:
 
     def record(self, client_id: int, business_id: str, registered: bool | None) -> None:
         """Note that `client_id` was told whether `business_id` (canonical form) is registered."""
-        self._start_once()
-        entry = {
-            "at": utcnow(),
-            "client_id": client_id,
-            "business_id": business_id[:64],
-            "registered": registered,
-        }
-        with self._lock:
-            self._buffer.append(entry)
+        if self._pid != os.getpid():
+            self._start_once()
+        # list.append is atomic; flush() swaps the list under the lock.
+        self._buffer.append((time.time(), client_id, business_id[:64], registered))
 
     def record_many(self, client_id: int, answers: list[tuple[str, bool | None]]) -> None:
         self._start_once()
-        at: datetime = utcnow()
-        entries = [
-            {"at": at, "client_id": client_id, "business_id": bid[:64], "registered": registered}
-            for bid, registered in answers
-        ]
+        at = time.time()
+        entries = [(at, client_id, bid[:64], registered) for bid, registered in answers]
         with self._lock:
             self._buffer.extend(entries)
 
@@ -62,9 +55,18 @@ class DisclosureLog:
             batch, self._buffer = self._buffer, []
         if not batch:
             return 0
+        rows = [
+            {
+                "at": datetime.fromtimestamp(at, UTC),
+                "client_id": client,
+                "business_id": bid,
+                "registered": registered,
+            }
+            for at, client, bid, registered in batch
+        ]
         try:
             with self._engine.begin() as conn:
-                conn.execute(insert(Disclosure), batch)
+                conn.execute(insert(Disclosure), rows)
         except Exception:
             log.exception("writing %d disclosure log rows failed; will retry", len(batch))
             with self._lock:

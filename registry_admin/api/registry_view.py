@@ -8,6 +8,7 @@ process within `refresh_seconds`, and at once in the process that made it.
 
 from __future__ import annotations
 
+import gc
 import hmac
 import logging
 import threading
@@ -130,6 +131,10 @@ class RegistryView:
         rows = conn.execute(_facts_query().where(Organization.status == "active"))
         self._organizations = {row[0]: _facts(row) for row in rows}
         self._cursor = int(cursor)
+        if len(self._organizations) > 10_000:
+            # Long-lived objects: keep the collector from walking them again and again.
+            gc.collect()
+            gc.freeze()
         log.info(
             "registry view loaded: %d organizations, cursor %s", len(self._organizations), cursor
         )

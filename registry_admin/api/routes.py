@@ -137,7 +137,11 @@ def get_organization(business_id: str) -> Response:
     if bid is None:
         return json_response(body, status)
     current_app.extensions["disclosure_log"].record(g.api_client_id, bid, registered)
-    encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    if registered:
+        encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    else:
+        # The same three-language message every time: serialised once, at start-up.
+        encoded = b'{"business_id":"' + bid.encode() + current_app.extensions["not_registered_tail"]
     etag = '"' + hashlib.blake2b(encoded, digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if_none_match = _if_none_match()
