@@ -64,6 +64,8 @@ class SmtpSettings:
     password: str = ""
     from_address: str = "tekninentuki@kela.fi"
     timeout_seconds: int = 30
+    # Receipts to one address in 24 hours, at most; beyond that the sender hears nothing more.
+    max_receipts_per_day: int = 10
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ POSITIVE = {
     ("mailbox", "alert_after_minutes"),
     ("smtp", "port"),
     ("smtp", "timeout_seconds"),
+    ("smtp", "max_receipts_per_day"),
     ("api", "refresh_seconds"),
     ("api", "max_batch"),
     ("api", "disclosure_flush_seconds"),
@@ -227,6 +230,9 @@ def _read_secret(section: str, key: str, value: Any, base_dir: Path | None) -> s
 
 def _check_cross_field(settings: Settings) -> None:
     mailbox, smtp = settings.mailbox, settings.smtp
+    if settings.api.max_batch > 1000:
+        # The lookup API's published document promises at most 1000 per batch.
+        raise ConfigError(f"api.max_batch: at most 1000, not {settings.api.max_batch}")
     if mailbox.source == "imap":
         for key in ("host", "username"):
             if not getattr(mailbox, key):
@@ -237,9 +243,32 @@ def _check_cross_field(settings: Settings) -> None:
         raise ConfigError("smtp.host: required when smtp.transport is smtp")
     if "@" not in smtp.from_address:
         raise ConfigError(f"smtp.from_address: not an email address: {smtp.from_address!r}")
-    if not settings.database.url or ":" not in settings.database.url:
-        raise ConfigError(f"database.url: not an SQLAlchemy URL: {settings.database.url!r}")
+    _check_database_url(settings.database.url)
     if not settings.app.base_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"app.base_url: must start with http:// or https://, not {settings.app.base_url!r}"
         )
+
+
+def _check_database_url(url: str) -> None:
+    """A URL SQLAlchemy can parse, of a dialect whose driver is installed."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    if not url or ":" not in url:
+        raise ConfigError(f"database.url: not an SQLAlchemy URL: {url!r}")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database.url: not an SQLAlchemy URL: {url!r}") from None
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ConfigError(f"database.url: unknown database kind {parsed.drivername!r}") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        raise ConfigError(
+            f"database.url: the driver of {parsed.drivername!r} is not installed "
+            "(use sqlite:/// or postgresql+psycopg://)"
+        ) from None
