@@ -123,6 +123,9 @@ def test_a_whole_number_is_taken_where_a_fraction_is_allowed(tmp_path: Path) -> 
         ("[scheduler]\nenabled = 'yes'\n", "scheduler.enabled: must be true or false"),
         ("[database]\nurl = 5\n", "database.url: must be a string"),
         ("[database]\nurl = ''\n", "database.url: not an SQLAlchemy URL"),
+        ("[database]\nurl = 'foo:bar'\n", "database.url: not an SQLAlchemy URL"),
+        ("[database]\nurl = 'nosuch://h/db'\n", "database.url: unknown database kind 'nosuch'"),
+        ("[database]\nurl = 'mysql://h/db'\n", "database.url: the driver of 'mysql' is not"),
         ("[mailbox]\nsource = 'pop3'\n", "mailbox.source: must be one of maildir, imap"),
         ("[smtp]\nsecurity = 'ssl'\n", "smtp.security: must be one of"),
         ("[smtp]\ntransport = 'carrier-pigeon'\n", "smtp.transport: must be one of"),
@@ -293,6 +296,16 @@ def test_defaults_put_the_database_under_var_of_the_working_directory(tmp_path: 
     assert (other.returncode, other.stdout) == (1, "")
     assert "no such table" in other.stderr
     assert (tmp_path / "other" / "registry.db").is_file()
+
+
+def test_an_unusable_database_url_exits_2_in_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "config.toml", "[database]\nurl = 'postgresql+nosuch://h/db'\n")
+    result = run_cli("registry", "list", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "registry-admin: configuration error: database.url: unknown database kind "
+        "'postgresql+nosuch'"
+    ]
 
 
 def test_a_database_not_yet_migrated_is_one_line_not_a_traceback(tmp_path: Path) -> None:
