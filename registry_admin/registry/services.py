@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry_admin import businessid
@@ -90,8 +91,12 @@ def add_organization(
     org.registered_at, org.registered_by = now, actor
     org.removed_at = org.removed_by = org.removal_reason = None
     _audit(session, actor, "registry.add", bid, before, org.as_record(), reason, remote_addr)
-    _feed(session, bid, "added")
-    session.flush()
+    try:
+        _feed(session, bid, "added")  # its lock query flushes the insert on PostgreSQL
+        session.flush()
+    except IntegrityError:
+        # Another transaction added the same ID between our look-up and our insert.
+        raise Conflict(f"{bid} was added to the registry at the same moment") from None
     return org
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from registry_admin.db import db, transaction
 from registry_admin.errors import Conflict, InvalidInput, NotFound
@@ -236,3 +239,35 @@ def test_business_id_is_unique_in_the_database(app: Flask) -> None:
                 {"b": HELSINKI},
             )
         db.session.rollback()
+
+
+def test_two_simultaneous_adds_end_in_a_conflict(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    first = Session(engine)
+    services.add_organization(first, HELSINKI, "First", source="manual", actor="a")
+    outcome: list[BaseException | None] = []
+
+    def second_add() -> None:
+        second = Session(engine)
+        try:
+            # Looks up before the first commits, then waits for its lock to insert.
+            services.add_organization(second, HELSINKI, "Second", source="manual", actor="b")
+            second.commit()
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+        finally:
+            second.rollback()
+            second.close()
+
+    thread = threading.Thread(target=second_add)
+    thread.start()
+    time.sleep(0.5)
+    first.commit()
+    first.close()
+    thread.join(timeout=10)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], Conflict), repr(outcome[0])
+    assert org(app, HELSINKI).name == "First"
+    assert [c for _cur, _b, c in feed(app)] == ["added"]
