@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from registry_admin import businessid
 from registry_admin.errors import InvalidInput
 from registry_admin.registry import services
-from registry_admin.registry.models import Organization
+from registry_admin.registry.models import AuditEvent, Organization
 
 ACTOR = "system:municipality-sync"
 COLUMNS = ("business_id", "name_fi", "name_sv", "municipality_code")
@@ -153,9 +153,22 @@ def sync_municipalities(
     for bid, org in existing.items():
         if org.source == "municipality" and org.status == "active" and bid not in listed:
             report.vanished.append(f"{bid} {org.name}")
-    if report.added or report.renamed or report.needs_review():
+    if report.added or report.renamed or (report.needs_review() and _new_findings(session, report)):
         services.record_audit(session, ACTOR, "municipalities.sync", after=report.as_dict())
     return report
+
+
+def _new_findings(session: Session, report: SyncReport) -> bool:
+    """Whether the review findings differ from those the last recorded sync reported."""
+    last = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.action == "municipalities.sync")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    keys = ("problems", "kept_removed", "vanished")
+    current = report.as_dict()
+    return last is None or any((last.after or {}).get(k) != current[k] for k in keys)
 
 
 def load_list(path: Path | None) -> tuple[list[Municipality], list[str]]:

@@ -225,3 +225,25 @@ def test_cli_sync_of_the_bundled_list(runner: FlaskCliRunner) -> None:
     assert "Pietarsaari" in result.stderr
     again = runner.invoke(cli, ["municipalities", "sync"])
     assert again.stdout.startswith("0 added, 0 renamed, 307 unchanged")
+
+
+def test_a_sync_that_finds_nothing_new_adds_no_audit_event(app):
+    from sqlalchemy import func, select
+
+    from registry_admin.db import db, transaction
+    from registry_admin.registry.models import AuditEvent
+    from registry_admin.registry.municipalities import load_list, sync_municipalities
+
+    def sync_and_count() -> int:
+        municipalities, problems = load_list(None)
+        with app.app_context():
+            with transaction() as session:
+                sync_municipalities(session, municipalities, problems)
+            return db.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "municipalities.sync")
+            )
+
+    assert sync_and_count() == 1  # the first sync adds 307 and reports Pietarsaari
+    assert sync_and_count() == 1  # the same finding again is not news
