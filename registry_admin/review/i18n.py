@@ -83,6 +83,7 @@ def state_label(state: str) -> str:
         "rejected": _l("rejected"),
         "not_request": _l("not a request"),
         "quarantined": _l("quarantined"),
+        "removals": _l("removal requests"),
     }
     return str(labels.get(state, state))
 

@@ -29,7 +29,7 @@ bp = Blueprint("review", __name__)
 
 PAGE_SIZE = 50
 # The queue's tabs: the pending states together, then each other state, then quarantined mail.
-TABS = ("pending", *REQUEST_STATES, "quarantined")
+TABS = ("pending", *REQUEST_STATES, "removals", "quarantined")
 
 
 @bp.get("/")
@@ -60,13 +60,23 @@ def queue() -> Any:
         )
         or 0
     )
-    if tab == "quarantined":
-        query = select(MailMessage).where(MailMessage.state == "quarantined")
+    counts["removals"] = (
+        db.session.scalar(
+            select(func.count()).select_from(MailMessage).where(MailMessage.kind == "removal")
+        )
+        or 0
+    )
+    if tab in ("quarantined", "removals"):
+        if tab == "quarantined":
+            query = select(MailMessage).where(MailMessage.state == "quarantined")
+        else:
+            # A removal creates no request: staff act on it in the registry.
+            query = select(MailMessage).where(MailMessage.kind == "removal")
         if after.isdigit():
             query = query.where(MailMessage.id > int(after))
         rows = db.session.scalars(query.order_by(MailMessage.id).limit(PAGE_SIZE + 1)).all()
         return render_template(
-            "review/quarantine.html",
+            "review/quarantine.html" if tab == "quarantined" else "review/removals.html",
             messages=rows[:PAGE_SIZE],
             counts=counts,
             tab=tab,

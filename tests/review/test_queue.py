@@ -268,3 +268,27 @@ def test_bulk_not_a_request(app, signed_in, make_request):
     )
     assert _count(app, RegistrationRequest, RegistrationRequest.state == "not_request") == 2
     assert _count(app, Notification) == 0
+
+
+def test_removal_requests_are_listed_for_staff(app, signed_in):
+    parsed = {
+        "business_id": "2331972-7",
+        "business_id_valid": True,
+        "organization_name": "Poistuva ry",
+        "contact_name": "Pekka Poistaja",
+    }
+    with app.app_context(), transaction() as session:
+        session.add(
+            MailMessage(
+                source="test",
+                folder="INBOX",
+                sha256="f" * 64,
+                size=10,
+                raw=b"x",
+                state="parsed",
+                kind="removal",
+                parsed=parsed,
+            )
+        )
+    page = signed_in("viewer").get("/requests?state=removals").text
+    assert "Poistuva ry" in page and "/registry/2331972-7" in page
