@@ -7,6 +7,7 @@ from registry_admin.notify.models import Notification
 from registry_admin.registry.models import AuditEvent, Organization, RegistryChange
 from registry_admin.review.models import StaffUser
 from registry_admin.review.sessions import LoginFailure, StaffSession
+from registry_admin.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
 
 __all__ = [
     "ApiClient",

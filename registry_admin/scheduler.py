@@ -66,6 +66,7 @@ def _add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     }
     from registry_admin.intake.jobs import poll_mailbox
     from registry_admin.notify.jobs import deliver_outbox
+    from registry_admin.webhooks.jobs import deliver_webhooks
 
     poll_seconds = app.config["REGISTRY_SETTINGS"].mailbox.poll_seconds
     scheduler.add_job(
@@ -78,7 +79,16 @@ def _add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         **common,
     )
     scheduler.add_job(
-        deliver_outbox, "interval", seconds=60, args=[app], id="outbox_delivery", **common
+        deliver_outbox,
+        "interval",
+        seconds=60,
+        args=[app],
+        id="outbox_delivery",
+        next_run_time=utcnow() + timedelta(seconds=10),
+        **common,
+    )
+    scheduler.add_job(
+        deliver_webhooks, "interval", seconds=30, args=[app], id="webhook_delivery", **common
     )
     scheduler.add_job(
         municipality_sync,

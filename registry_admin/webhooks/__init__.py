@@ -1,0 +1,1 @@
+"""Signed webhooks to the booking module: one POST per registry change, in order per Business ID."""
