@@ -67,7 +67,6 @@ def _add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     from registry_admin.intake.jobs import poll_mailbox
     from registry_admin.notify.jobs import deliver_outbox
     from registry_admin.webhooks.jobs import deliver_webhooks
-    from registry_admin.webhooks.jobs import deliver_webhooks
 
     poll_seconds = app.config["REGISTRY_SETTINGS"].mailbox.poll_seconds
     scheduler.add_job(
