@@ -357,7 +357,8 @@ _LABELS: dict[str, str] = {
 }
 
 _TRAILER = r"""(?P<paren>\s*\([^()\n]{1,60}\))?(?P<alt>\s*/\s*[^:\t/\n]{1,45}?(?=\s*[:\t]))?"""
-_SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s{2,}|\s+(?=\S)|\s*$)"""
+# Besides a colon or a tab, people set a value off with a spaced dash, "=" or "|".
+_SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s+[–—|=]\s*|\s*[|=]\s+|\s{2,}|\s+(?=\S)|\s*$)"""
 _LABEL_RX = {
     name: re.compile(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.I | re.X)
     for name, pattern in _LABELS.items()
@@ -387,7 +388,7 @@ class LabelHit:
 # "Yhteyshenkilön sähköposti" is a contact detail and "Yhdistyksen nimi" an organisation.
 _FREE_LABEL = re.compile(
     r"^(?P<label>[^\W\d][^:\t@/\d]{0,58}?(?:\s*/\s*[^:\t@\d]{1,40}?)?)"
-    r"(?P<sep>\s*[:：](?![a-zåäö])\s*|\s*\t\s*)"
+    r"(?P<sep>\s*[:：](?![a-zåäö])\s*|\s*\t\s*|\s+[–—|=]\s+|\s*[|=]\s+)"
 )
 _FREE_LABEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.I))
@@ -505,7 +506,7 @@ def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     _, name, found = best
     separator = found.group("sep")
     value = body[found.end() :]
-    kind = ":" if ":" in separator or "：" in separator else "\t" if "\t" in separator else ""
+    kind = ":" if re.search(r"[:：–—|=]", separator) else "\t" if "\t" in separator else ""
     if not kind:
         if not value.strip():
             kind = "eol"
@@ -523,7 +524,8 @@ def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
         return None
     if name == "business_id":
         qual = (found.group("qual") or "").lower()
-        if qual and qual not in _APPLICANT_QUALIFIERS:
+        # "Organisaatiomme", "yhdistyksemme": a first-person possessive names the applicant.
+        if qual and qual not in _APPLICANT_QUALIFIERS and not qual.endswith("mme"):
             name = "other_business_id"
     return LabelHit(
         name, body[: found.start("sep")].strip(), body_start + found.end(), kind, bullet
@@ -710,7 +712,7 @@ _CONTACT_TRIGGER = re.compile(
     # "Our contact person for the registry is X", "Yhteyshenkilönä toimii X"
     r"contact\s+person\b[^.;:]{0,40}?\b(?:is|will\s+be)\b|"
     r"kontaktperson\w*\b[^.;:]{0,40}?\b(?:är|blir)\b|"
-    r"yhteyshenkilö\w*\b[^.;:]{0,40}?\b(?:toimii|on)\b|"
+    r"yhteyshenkilö\w*\b[^.;:]{0,40}?\b(?:toimii|toimin|on|olen)\b|"
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|ota\s+minuun\s+yhteyttä|"
     r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa",
     re.I,
@@ -864,6 +866,52 @@ def _org_from_prose(sentence: str) -> str | None:
             continue
         return org
     return None
+
+
+# A legal-form abbreviation closes an organisation's name, possibly inflected ("X ry:n").
+_LEGAL_FORM = re.compile(
+    r"(?<![\w-])(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky|tmi|ltd|inc)(?::[a-zäö]{1,4})?"
+    r"(?![\w-])"
+)
+_JOIN_WISH = re.compile(
+    r"haluaisi\w*|haluaa|haluamme|toivo\w*|vill\w*|skulle\s+vilja|önskar|would\s+like|wish", re.I
+)
+
+
+_BECAUSE = re.compile(
+    r"\b(?:koska|sillä|jotta|eftersom|för\s+att|då\s+vi|because|since|so\s+that|as\s+we)\b", re.I
+)
+
+
+def _org_with_legal_form(sentence: str) -> str | None:
+    """The applicant named in a sentence that asks to join: "Vi på X rf vill ansluta ...".
+
+    The name ends at its legal-form word and runs back over the words before it up to the
+    first capitalised one; a sentence-initial verb or pronoun ("Haluaisimme") is not part of it.
+    """
+    wish = _JOIN_WISH.search(sentence) or _INTENT.search(sentence)
+    if not (wish and _INTENT_OBJECT.search(sentence)) or _OTHER_ORG.search(sentence):
+        return None
+    found = _LEGAL_FORM.search(sentence)
+    if not found:
+        return None
+    run: list[str] = []
+    for token in reversed(sentence[: found.start()].split()):
+        capital = token[:1].isupper()
+        seen_capital = any(t[:1].isupper() for t in run)
+        if len(run) == 5 or re.search(r"[\d@,.;:()]", token) or (seen_capital and not capital):
+            break
+        run.insert(0, token)
+    while run and (
+        not run[0][:1].isupper()
+        or _PRONOUN_START.match(run[0])
+        or run[0] in _NAME_STOP
+        or _JOIN_WISH.match(run[0])
+    ):
+        run.pop(0)
+    if not run:
+        return None
+    return " ".join(run) + " " + _INFLECTION.sub("", found.group(0))
 
 
 def _sentences(text: str) -> list[tuple[int, str]]:
@@ -1066,10 +1114,16 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         for offset, sentence in _sentences(text):
             line = _line_at(paragraph, offset)
             org = _org_from_prose(sentence)
+            joining = False
+            if org is None and organization is None:
+                org = _org_with_legal_form(sentence)
+                joining = org is not None
             if organization is None and org:
                 organization = _Found(org, line, 0, len(line.text), None)
             if org and len(sentence.replace(org, " ").split()) < 5:
                 continue  # "Vår förening heter X." names the applicant, gives no reason
+            if joining and not _BECAUSE.search(sentence):
+                continue  # "Haluaisimme X ry:n mukaan rekisteriin." asks, gives no reason
             if _DEFERRAL.search(sentence) and _DEFERRAL_VERB.search(sentence):
                 continue  # "Perustelut lähetämme myöhemmin."
             trigger = _CONTACT_TRIGGER.search(sentence)
