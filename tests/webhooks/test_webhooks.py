@@ -200,3 +200,53 @@ def test_a_redirect_or_client_error_is_not_a_delivery(
     summary = run_round(sqlite_app)
     assert (summary.delivered, summary.retrying) == (0, 1)
     assert deliveries(sqlite_app)[0].last_error.startswith(f"HTTP {status}")
+
+
+def test_attempts_used_up_fail_visibly_and_a_lost_attempt_is_resent(
+    sqlite_app: Flask, receiver: Receiver
+) -> None:
+    from registry_admin.webhooks.deliver import deliver_due
+
+    app = sqlite_app
+    add_endpoint(app, receiver)
+    receiver.respond = lambda p: 503
+    change(app, ("add", BID_A), ("add", BID_B))
+    with app.app_context():
+        collect_changes(db.session())
+        summary = deliver_due(db.session(), utcnow(), max_attempts=1)
+        db.session.remove()
+    assert (summary.failed, summary.delivered) == (2, 0)
+    assert [d.state for d in deliveries(app)] == ["failed", "failed"]
+    listing = app.test_cli_runner().invoke(webhooks_group, ["list"])
+    assert "2 failed" in listing.output and "HTTP 503" in listing.output
+
+    # A crash left a row `sending`: once its deadline has passed it is POSTed again.
+    receiver.respond = lambda p: 200
+    with app.app_context(), transaction() as session:
+        row = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.cursor)).first()
+        row.state, row.next_attempt_at = "sending", utcnow() + timedelta(minutes=5)
+    assert run_round(app).delivered == 0  # still within the attempt's deadline
+    assert run_round(app, utcnow() + timedelta(minutes=6)).delivered == 1
+    assert [d.state for d in deliveries(app)] == ["delivered", "failed"]
+
+
+def test_send_command_and_scheduler_registration(sqlite_app: Flask, receiver: Receiver) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from registry_admin.scheduler import _add_jobs
+
+    add_endpoint(sqlite_app, receiver)
+    change(sqlite_app, ("add", BID_A))
+    runner = sqlite_app.test_cli_runner()
+    assert runner.invoke(webhooks_group, ["send"]).exit_code != 0  # --once is required
+    sent = runner.invoke(webhooks_group, ["send", "--once"])
+    assert sent.exit_code == 0, sent.output
+    assert sent.output.startswith("webhooks: 1 queued, 1 delivered")
+    assert len(receiver.received) == 1
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    _add_jobs(scheduler, sqlite_app)
+    job = scheduler.get_job("webhook_delivery")
+    assert job is not None and job.func is deliver_webhooks
+    assert job.trigger.interval == timedelta(seconds=30)
+    assert job.max_instances == 1 and job.coalesce is True
