@@ -90,7 +90,8 @@ _SPAM_SIGNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
             r"\b(?:vahvista\w*|tarkista\w*)\s+(?:\w+\s+)?(?:tiedo\w*|tietonne|yrityksenne)|"
             r"\b(?:confirm|verify|update)\s+(?:your|the)\s+(?:company\s+)?"
             r"(?:details|information|listing|data)|"
-            r"\b(?:bekräfta|verifiera|uppdatera)\s+(?:era\s+|dina\s+)?(?:uppgifter\w*|företags\w*)",
+            r"\b(?:bekräfta|verifiera|uppdatera|kontrollera|granska)\s+(?:era\s+|dina\s+)?"
+            r"(?:uppgifter\w*|företags\w*)",
             2,
         ),
         # A yearly fee, or registration that takes effect by paying an enclosed invoice.
@@ -99,7 +100,9 @@ _SPAM_SIGNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
             r"\b(?:års|månads|registrerings)avgift\w*[^\n]{0,20}?\d|"
             r"\b(?:annual|yearly|monthly|listing|registration)\s+fee[^\n]{0,20}?\d|"
             r"\b(?:maksamalla|by\s+paying|genom\s+att\s+betala)\s+(?:\w+\s+){0,2}"
-            r"(?:lasku\w*|invoice|faktura\w*)",
+            r"(?:lasku\w*|invoice|faktura\w*)|"
+            r"\b(?:lasku|laskun|fakturan?|the\s+invoice)\s+(?:on|är|is|has\s+been)\s+"
+            r"(?:maksettu|betald|paid)",
             2,
         ),
         # A price for a yearly or monthly listing, and terms accepted by replying or clicking.
@@ -214,8 +217,9 @@ def classify(
     """The kind of the message: machine mail first, then what the sender's own text does."""
     machine = machine_kind(decoded)
     text = _text(document, (OWN, FORWARD))
-    if machine and machine.reason == _BULK_REASON and _spam_score(decoded, text) >= 4:
-        # "Precedence: bulk" marks mass mail, not only auto-replies: a mass offer is spam.
+    if machine and machine.reason == _BULK_REASON and _spam_score(decoded, text) >= 2:
+        # "Precedence: bulk" marks mass mail, not only auto-replies: one clear sign of a sales
+        # pitch or phishing in it is enough to call it spam.
         return Classification(SPAM, "bulk mail with spam signs")
     if machine:
         return machine

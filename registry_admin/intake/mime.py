@@ -293,9 +293,13 @@ def _render(tree: lxml.html.HtmlElement) -> str:
         return str(tree.text_content())
 
 
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def html_to_text(html: str) -> str:
     """Readable text of an HTML body: one line per block or table row, cells tab-separated."""
-    html = html[:MAX_HTML_CHARS].strip()
+    # Control characters and lone surrogates carry no text, and lxml refuses them in a tree.
+    html = _XML_UNSAFE.sub("", html[:MAX_HTML_CHARS]).strip()
     if not html:
         return ""
     try:

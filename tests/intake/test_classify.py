@@ -38,3 +38,24 @@ def test_a_request_that_lists_its_fields_is_not_spam() -> None:
     assert message.kind == "request"
     assert message.organization_name == "Testikylän Seniorit ry"
     assert message.missing == ()
+
+
+def test_bulk_mail_offering_a_paid_listing_is_spam_not_an_autoreply() -> None:
+    raw = _mail(
+        "Yrityksenne tiedot on lisätty hakemistoon.\n\nY-tunnus: 0201256-6\n"
+        "Yrityksen nimi: Testi Oy\n\nVuosimaksu 590 € + alv.\n"
+    ).replace(b"Content-Type:", b"Precedence: bulk\r\nContent-Type:")
+    assert parse_message(raw).kind == "spam"
+
+
+def test_a_short_note_under_a_registry_subject_naming_applicant_and_contact_is_a_request() -> None:
+    message = parse_message(
+        _mail(
+            "Moi\n\nHaluaisimme Testikylän seniorit ry:n mukaan rekisteriin. "
+            "Yhteyshenkilönä toimin minä, Maija Mäkinen, p. 040 123 4567.\n\nMaija\n",
+            subject="ajanvarausjärjestelmän rekisteri",
+            sender="maija@seniorit.example.fi",
+        )
+    )
+    assert message.kind == "request"
+    assert message.missing == ("business_id", "justification")

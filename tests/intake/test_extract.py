@@ -168,3 +168,25 @@ def test_headings_on_their_own_line_and_a_contact_named_before_the_role() -> Non
     )
     assert role.contact_name.value == "Maija Mäkinen"
     assert role.contact_phone.value == "040 123 4567"
+
+
+def test_dash_equals_and_bar_separate_a_label_from_its_value() -> None:
+    assert match_label("Y-tunnus – 0201256-6").field == "business_id"
+    assert match_label("Organisaation nimi = Testi ry").field == "organization_name"
+    assert match_label("Kontaktperson | Anna Berg").field == "contact_name"
+    assert match_label("Yhdistyksemme Y-tunnus – 0201256-6").field == "business_id"
+    assert match_label("Emoyhtiön Y-tunnus – 0201256-6").field == "other_business_id"
+
+
+def test_an_inflected_legal_form_name_in_a_joining_sentence_is_the_applicant() -> None:
+    found = _extract(
+        "Hei\n\nHaluaisimme Testikylän seniorit ry:n mukaan ajanvarausjärjestelmän "
+        "rekisteriin. Yhteyshenkilönä toimin minä, Maija Mäkinen, p. 040 123 4567.\n"
+    )
+    assert found.organization_name.value == "Testikylän seniorit ry"
+    assert found.contact_name.value == "Maija Mäkinen"
+    assert found.justification is None
+    swedish = _extract(
+        "Vi på Testföreningen rf vill gärna ansluta oss till tidsbokningssystemet.\n"
+    )
+    assert swedish.organization_name.value == "Testföreningen rf"

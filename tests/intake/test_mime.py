@@ -106,3 +106,8 @@ def test_too_many_parts_raise_the_limit_exception() -> None:
     raw = b"Content-Type: multipart/mixed; boundary=b\n\n" + body + b"--b--\n"
     with pytest.raises(MessageLimitExceeded):
         read_message(raw)
+
+
+def test_html_with_control_characters_still_renders() -> None:
+    html = "<p>Y-tunnus:\x01 0201256-6</p><table><tr><td>a<br>\x02b\udcff</td></tr></table>"
+    assert mime.html_to_text(html) == "Y-tunnus: 0201256-6\na b\n"
