@@ -114,14 +114,19 @@ def normalize(text: str) -> str:
 
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
+# By the weighted sum's remainder modulo 11: the check digit, or None (remainder 1 is never valid).
+_CHECK_DIGITS = ("0", None, *(str(11 - r) for r in range(2, 11)))
+_ZERO_OFFSET = sum(_WEIGHTS) * ord("0")
 
 
 def _check_digit(first_seven: str) -> str | None:
     """The Y-tunnus check digit of seven ASCII digits; None where no digit can be valid."""
-    remainder = sum(w * int(d) for w, d in zip(_WEIGHTS, first_seven, strict=True)) % 11
-    if remainder == 1:
-        return None
-    return "0" if remainder == 0 else str(11 - remainder)
+    if len(first_seven) != 7:
+        raise ValueError("seven digits expected")
+    # On the code points directly: this runs on every lookup.
+    b = first_seven.encode("ascii")
+    weighted = 7 * b[0] + 9 * b[1] + 10 * b[2] + 5 * b[3] + 8 * b[4] + 4 * b[5] + 2 * b[6]
+    return _CHECK_DIGITS[(weighted - _ZERO_OFFSET) % 11]
 
 
 def is_valid(text: str) -> bool:
