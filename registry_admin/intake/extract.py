@@ -358,7 +358,8 @@ _LABELS: dict[str, str] = {
 
 _TRAILER = r"""(?P<paren>\s*\([^()\n]{1,60}\))?(?P<alt>\s*/\s*[^:\t/\n]{1,45}?(?=\s*[:\t]))?"""
 # Besides a colon or a tab, people set a value off with a spaced dash, "=" or "|".
-_SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s+[–—|=]\s*|\s*[|=]\s+|\s{2,}|\s+(?=\S)|\s*$)"""
+_SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s+[–—|=](?=\S)|
+    \s*[|=]\s+|\s{2,}|\s+(?=\S)|\s*$)"""
 _LABEL_RX = {
     name: re.compile(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.I | re.X)
     for name, pattern in _LABELS.items()
@@ -388,7 +389,7 @@ class LabelHit:
 # "Yhteyshenkilön sähköposti" is a contact detail and "Yhdistyksen nimi" an organisation.
 _FREE_LABEL = re.compile(
     r"^(?P<label>[^\W\d][^:\t@/\d]{0,58}?(?:\s*/\s*[^:\t@\d]{1,40}?)?)"
-    r"(?P<sep>\s*[:：](?![a-zåäö])\s*|\s*\t\s*|\s+[–—|=]\s+|\s*[|=]\s+)"
+    r"(?P<sep>\s*[:：](?![a-zåäö])\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s*[|=]\s+)"
 )
 _FREE_LABEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.I))
@@ -506,7 +507,7 @@ def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     _, name, found = best
     separator = found.group("sep")
     value = body[found.end() :]
-    kind = ":" if re.search(r"[:：–—|=]", separator) else "\t" if "\t" in separator else ""
+    kind = ":" if re.search(r"[:：–—|=-]", separator) else "\t" if "\t" in separator else ""
     if not kind:
         if not value.strip():
             kind = "eol"
@@ -574,13 +575,28 @@ def _collapse(text: str) -> str:
 
 
 def _clean_value(text: str) -> str:
-    return _collapse(text).strip(" ,;.-–")
+    return _collapse(text).strip(" ,;.-–|")
+
+
+# Job titles are common nouns; a capitalised one ("Toiminnanjohtaja", "Project coordinator")
+# may still lead the value, and the name is what follows the last of them.
+_TITLE = re.compile(
+    r"\w*(?:johtaja|ohjaaja|päällikkö|sihteeri|koordinaattori|vastaava|työntekijä|neuvoja|"
+    r"puheenjohtaja|rahastonhoitaja|esimies|asiantuntija|suunnittelija|hoitaja|ledare|chef|"
+    r"sekreterare|koordinator|ansvarig|ordförande|handläggare|rådgivare|kassör|"
+    r"coordinator|manager|director|officer|secretary|chair(?:person|man|woman)?|treasurer|"
+    r"adviser|advisor|worker|lead|head|assistant|counsell?or|specialist|ceo|president)",
+    re.I,
+)
 
 
 def _cut_name(text: str) -> str | None:
     """A person's name at the start of `text`, without a leading job title or trailing details."""
     text = re.split(r"[,(;]|\s[-–]\s|\s/\s|" + _EMAIL.pattern + "|" + _PHONE.pattern, text)[0]
     tokens = _collapse(text).strip(" .:").split()
+    titles = [i for i, t in enumerate(tokens[:4]) if _TITLE.fullmatch(t.strip(".,"))]
+    if titles and len(tokens) - titles[-1] - 1 >= 2:
+        tokens = tokens[titles[-1] + 1 :]
     while tokens and not _NAME_TOKEN.match(tokens[0]):
         tokens.pop(0)  # "palvelupäällikkö Riikka Heikkinen": drop the title
     run: list[str] = []
@@ -714,7 +730,9 @@ _CONTACT_TRIGGER = re.compile(
     r"kontaktperson\w*\b[^.;:]{0,40}?\b(?:är|blir)\b|"
     r"yhteyshenkilö\w*\b[^.;:]{0,40}?\b(?:toimii|toimin|on|olen)\b|"
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|ota\s+minuun\s+yhteyttä|"
-    r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa",
+    r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa|"
+    # "I am the contact person: Jane Smith": the role word and a colon introduce the name
+    r"(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\s*:",
     re.I,
 )
 # "Maija Mäkinen toimii yhteyshenkilönä", "Anna Berg will be our contact person".
@@ -1045,7 +1063,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         if name == "business_id":
             continue  # read by the candidate scan, which sees the label
         text = " ".join(_collapse(p[2]) for p in pieces) if multi else first_text
-        value = _clean_value(text) if name != "justification" else _collapse(text)
+        # (a row of a text table ends with its cell border "|")
+        value = _clean_value(text) if name != "justification" else _collapse(text).rstrip(" |")
         if not value or _ABSENT.match(value):
             continue
         last_line, last_offset, last_text = pieces[-1]

@@ -190,3 +190,15 @@ def test_an_inflected_legal_form_name_in_a_joining_sentence_is_the_applicant() -
         "Vi på Testföreningen rf vill gärna ansluta oss till tidsbokningssystemet.\n"
     )
     assert swedish.organization_name.value == "Testföreningen rf"
+
+
+def test_spaced_hyphens_arrows_and_table_bars_separate_labels_and_titles_are_dropped() -> None:
+    found = _extract(
+        "Y-tunnus - 0201256-6\nOrganisaation nimi -> Testi ry |\n"
+        "Yhteyshenkilö | Toiminnanjohtaja Maija Mäkinen |\nPuhelin - 040 123 4567\n"
+    )
+    assert found.business_id.normalized == "0201256-6"
+    assert found.organization_name.value == "Testi ry"
+    assert found.contact_name.value == "Maija Mäkinen"
+    english = _extract("Contact person: Project coordinator Jane Smith\nEmail: jane@x.example.fi\n")
+    assert english.contact_name.value == "Jane Smith"
