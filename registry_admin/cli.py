@@ -349,6 +349,7 @@ def _register_commands_of_other_modules() -> None:
     from registry_admin.intake.parse_command import parse_command
     from registry_admin.notify.commands import outbox_command
     from registry_admin.registry.decision_commands import approve_command, reject_command
+    from registry_admin.webhooks.commands import webhooks_group
 
     for command in (
         demo_credentials_command,
@@ -357,6 +358,7 @@ def _register_commands_of_other_modules() -> None:
         messages_group,
         requests_group,
         outbox_command,
+        webhooks_group,
     ):
         cli.add_command(command)
     requests_group.add_command(approve_command)
