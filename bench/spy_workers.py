@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=1000, help="organizations in the registry")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--raw-dir", type=Path, help="copy py-spy's raw stacks here")
     args = parser.parse_args(argv)
     if not PY_SPY.exists():
         print(f"bench: needs py-spy in the virtualenv: {PY_SPY.parent}/pip install py-spy")
@@ -102,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
             requests[mode] = result.requests
             print(f"{mode}: {result.rps:.0f} req/s, p99 {result.p99_ms:.2f} ms", file=sys.stderr)
         seen = {mode: _samples(files[mode]) for mode in files}
+        if args.raw_dir:
+            args.raw_dir.mkdir(parents=True, exist_ok=True)
+            for paths in files.values():
+                for path in paths:
+                    shutil.copy(path, args.raw_dir / path.name)
     finally:
         gunicorn.stop()
         shutil.rmtree(workdir, ignore_errors=True)
