@@ -1302,8 +1302,17 @@ def _unlabelled_list(
                 continue
             words = text.split()
             value = text.strip(" .,;")
-            if is_person_name(value):
+            # "toiminnanjohtaja Maija Mäkinen": a title before the name, as in a labelled value
+            titled = (
+                _cut_name(value)
+                if 3 <= len(words) <= 6
+                and (not words[0][:1].isupper() or _TITLE.fullmatch(words[0]))
+                and not _ORG_SUFFIX.search(value)
+                else None
+            )
+            if is_person_name(value) or titled:
                 data = True
+                value = value if is_person_name(value) else titled
                 shapes.setdefault("contact_name", _Found(value, line, start, len(line.text), None))
             elif (
                 1 <= len(words) <= 8

@@ -202,3 +202,12 @@ def test_spaced_hyphens_arrows_and_table_bars_separate_labels_and_titles_are_dro
     assert found.contact_name.value == "Maija Mäkinen"
     english = _extract("Contact person: Project coordinator Jane Smith\nEmail: jane@x.example.fi\n")
     assert english.contact_name.value == "Jane Smith"
+
+
+def test_a_numbered_answer_may_put_a_job_title_before_the_name() -> None:
+    found = _extract(
+        "1. 0201256-6\n2. Testikylän Seniorit ry\n3. Autamme ikäihmisiä heidän Kelan asioissaan.\n"
+        "4. toiminnanjohtaja Maija Mäkinen\n5. 040 123 4567\n"
+    )
+    assert found.contact_name.value == "Maija Mäkinen"
+    assert found.missing() == []
