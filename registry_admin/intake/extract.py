@@ -848,7 +848,7 @@ _LEAD_VERB = re.compile(
     r"i\s+represent|we\s+represent)\s+)?",
     re.I,
 )
-_INFLECTION = re.compile(r":(?:n|lle|ltä|llä|ssa|ssä|sta|stä|ksi|na|nä|aan|ään|en)$")
+_INFLECTION = re.compile(r"(?::(?:n|lle|ltä|llä|ssa|ssä|sta|stä|ksi|na|nä|aan|ään|en|s)|['’]s)$")
 
 
 def _org_from_prose(sentence: str) -> str | None:
@@ -887,8 +887,11 @@ def _org_from_prose(sentence: str) -> str | None:
 
 
 # A legal-form abbreviation closes an organisation's name, possibly inflected ("X ry:n").
+# A body's kind in its base form closes it as well ("Korsholms församling").
 _LEGAL_FORM = re.compile(
-    r"(?<![\w-])(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky|tmi|ltd|inc)(?::[a-zäö]{1,4})?"
+    r"(?<![\w-])(?:(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky|tmi|ltd|inc)"
+    r"(?:[:'’][a-zäö]{1,4})?|församling|kommun|stad|stiftelse|förening|säätiö|yhdistys|"
+    r"seurakunta|kunta|kaupunki|hyvinvointialue|välfärdsområde|association|foundation)"
     r"(?![\w-])"
 )
 _JOIN_WISH = re.compile(

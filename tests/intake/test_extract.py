@@ -211,3 +211,10 @@ def test_a_numbered_answer_may_put_a_job_title_before_the_name() -> None:
     )
     assert found.contact_name.value == "Maija Mäkinen"
     assert found.missing() == []
+
+
+def test_a_body_named_in_base_form_or_with_a_genitive_in_a_joining_sentence() -> None:
+    parish = _extract("Vi vill att Testby församling läggs till i FPA:s tidsbokningssystem.\n")
+    assert parish.organization_name.value == "Testby församling"
+    genitive = _extract("Vi vill ansluta Testföreningen rf:s rådgivning till tidsbokningen.\n")
+    assert genitive.organization_name.value == "Testföreningen rf"
