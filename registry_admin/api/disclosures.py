@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import logging
 import os
 import threading
@@ -22,6 +23,15 @@ log = logging.getLogger(__name__)
 # Held in memory when the database refuses the batch, up to this many; beyond it the oldest go.
 _MAX_BUFFERED = 200_000
 _COLUMNS = ("at", "client_id", "business_id", "registered")
+# On SQLite the whole batch goes in as one JSON array, in one statement: executemany would give
+# up and take back the GIL around every row, each time waiting for the busy request thread.
+# json_extract gives true/false as 1/0, as SQLAlchemy's Boolean stores them.
+_SQLITE_JSON_INSERT = (
+    "INSERT INTO disclosures (at, client_id, business_id, registered) "
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]') "
+    "FROM json_each(?) ORDER BY key"
+)
 
 
 class DisclosureLog:
@@ -76,7 +86,7 @@ class DisclosureLog:
         return len(batch)
 
     def _write(self, batch: list[tuple[int, int, str, bool | None]]) -> None:
-        """One executemany on a raw DBAPI connection: the ORM's per-row work costs the workers
+        """One statement on a raw DBAPI connection: the ORM's per-row work costs the workers
         GIL time that the lookups wait for, and the rows are plain values anyway."""
         if self._sql is None:
             self._sql = _insert_sql(self._engine)
@@ -91,7 +101,10 @@ class DisclosureLog:
         try:
             cursor = connection.cursor()
             try:
-                cursor.executemany(sql, rows)
+                if sql == _SQLITE_JSON_INSERT:
+                    cursor.execute(sql, (json.dumps(rows, separators=(",", ":")),))
+                else:
+                    cursor.executemany(sql, rows)
             finally:
                 cursor.close()
             connection.commit()
@@ -134,6 +147,10 @@ def _insert_sql(engine: Engine) -> tuple[str, bool]:
     compiled = insert(Disclosure.__table__).compile(dialect=engine.dialect, column_keys=_COLUMNS)
     assert isinstance(compiled, SQLCompiler)
     positional = engine.dialect.positional
+    dbapi = engine.dialect.dbapi
+    if engine.dialect.name == "sqlite" and getattr(dbapi, "sqlite_version_info", ()) >= (3, 38):
+        # JSON functions are built in from SQLite 3.38 on.
+        return _SQLITE_JSON_INSERT, positional
     if positional and list(compiled.positiontup or ()) != list(_COLUMNS):
         raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
     # Without RETURNING: the new ids are not needed (and executemany cannot return them).
