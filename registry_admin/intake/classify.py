@@ -241,10 +241,16 @@ def classify(
             return Classification(REMOVAL, "asks to be removed")
     intent = _intent(document)
     reply = is_reply(decoded)
-    supplies = own.labelled_fields >= 1 or own.business_id is not None
+    said = bool(_FOLLOWUP_WORDS.search(text[:3000]))
+    # A reply that says it completes a request may give the missing item in prose alone
+    # ("edellisestä puuttui yhteyshenkilö: ... toimii Maija Mäkinen").
+    supplies = (
+        own.labelled_fields >= 1
+        or own.business_id is not None
+        or (said and (own.contact_name is not None or own.organization_name is not None))
+    )
     if reply and supplies and own.labelled_fields < 5:
         earlier = quoted.business_id is not None or quoted.labelled_fields >= 2
-        said = bool(_FOLLOWUP_WORDS.search(text[:3000]))
         if earlier or said:
             return Classification(FOLLOWUP, "reply that completes an earlier request")
     if own.labelled_fields >= 2 and items >= 2:

@@ -59,3 +59,17 @@ def test_a_short_note_under_a_registry_subject_naming_applicant_and_contact_is_a
     )
     assert message.kind == "request"
     assert message.missing == ("business_id", "justification")
+
+
+def test_a_reply_completing_a_request_with_a_contact_in_prose_is_a_followup() -> None:
+    raw = _mail(
+        "Hei vielä,\n\nedellisestä viestistä puuttui yhteyshenkilö. Yhteyshenkilönä toimii "
+        "Maija Mäkinen, puh. 040 123 4567.\n\nMaija\n\n> Haluaisimme Testikylän seniorit ry:n "
+        "mukaan rekisteriin.\n> Y-tunnus 0201256-6\n",
+        subject="Re: ajanvarausjärjestelmän rekisteri",
+        sender="maija@seniorit.example.fi",
+    )
+    message = parse_message(raw)
+    assert message.kind == "followup"
+    assert message.contact_name == "Maija Mäkinen"
+    assert message.business_id == "0201256-6"
