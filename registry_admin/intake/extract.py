@@ -585,7 +585,9 @@ _TITLE = re.compile(
     r"puheenjohtaja|rahastonhoitaja|esimies|asiantuntija|suunnittelija|hoitaja|ledare|chef|"
     r"sekreterare|koordinator|ansvarig|ordförande|handläggare|rådgivare|kassör|"
     r"coordinator|manager|director|officer|secretary|chair(?:person|man|woman)?|treasurer|"
-    r"adviser|advisor|worker|lead|head|assistant|counsell?or|specialist|ceo|president)",
+    r"adviser|advisor|worker|lead|head|assistant|counsell?or|specialist|ceo|president)"
+    # with a possessive or definite ending: "Toiminnanjohtajamme", "Verksamhetsledaren"
+    r"(?:mme|nne|ni|si|n|en|s)?",
     re.I,
 )
 
@@ -751,7 +753,9 @@ def _name_before(text: str) -> str | None:
         if not _NAME_TOKEN.match(token) or token in _NAME_STOP or len(run) == 4:
             break
         run.insert(0, token)
-    while len(run) > 2 and not is_person_name(" ".join(run)):
+    while len(run) > 2 and (
+        not is_person_name(" ".join(run)) or _TITLE.fullmatch(run[0].strip(".,"))
+    ):
         run.pop(0)
     name = " ".join(run)
     return name if is_person_name(name) else None

@@ -218,3 +218,10 @@ def test_a_body_named_in_base_form_or_with_a_genitive_in_a_joining_sentence() ->
     assert parish.organization_name.value == "Testby församling"
     genitive = _extract("Vi vill ansluta Testföreningen rf:s rådgivning till tidsbokningen.\n")
     assert genitive.organization_name.value == "Testföreningen rf"
+
+
+def test_a_capitalised_title_with_a_possessive_ending_is_not_part_of_the_name() -> None:
+    found = _extract(
+        "Y-tunnus: 0201256-6\nToiminnanjohtajamme Maija Mäkinen toimii yhteyshenkilönä.\n"
+    )
+    assert found.contact_name.value == "Maija Mäkinen"
