@@ -79,3 +79,32 @@ def test_second_blind_written_set_is_read_well() -> None:
     assert set(UNSEEN2_FLOORS) == set(TARGETS)
     for name, floor in UNSEEN2_FLOORS.items():
         assert result.share(name) >= floor, report(result)
+
+
+# The third blind-written set (tests/fixtures/unseen3) was scored once, before any rule was
+# tuned to it: kind and Business ID 100 %, organization name 83 %, the rest 92-100 %. These
+# floors keep that level; tune rules on it and it stops measuring unseen mail.
+UNSEEN3_FLOORS = {
+    "kind": 0.93,
+    "is_request": 0.93,
+    "language": 0.91,
+    "business_id": 0.91,
+    "business_id_valid": 0.91,
+    "organization_name": 0.75,
+    "justification": 0.83,
+    "contact_name": 0.83,
+    "contact_email": 0.91,
+    "contact_phone": 0.91,
+    "missing": 0.83,
+}
+
+
+def test_third_blind_written_set_is_read_well() -> None:
+    files = corpus_files(FIXTURES / "unseen3")
+    assert len(files) >= 16
+    result = score(files)
+    assert result.invalid_reported_valid == 0, report(result)
+    assert not result.errors, report(result)
+    assert set(UNSEEN3_FLOORS) == set(TARGETS)
+    for name, floor in UNSEEN3_FLOORS.items():
+        assert result.share(name) >= floor, report(result)
