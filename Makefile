@@ -45,6 +45,7 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	@sh scripts/system-deps.sh wrk
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/intake.py
 
 corpus-report: $(VENV)/.installed
 	$(BIN)/python -m registry_admin.intake.corpus_report tests/fixtures/corpus
