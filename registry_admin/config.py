@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_VAR = "REGISTRY_ADMIN_CONFIG"
 DEFAULT_FILE = "config.toml"
@@ -83,6 +84,23 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True)
+class AuthSettings:
+    password_login: bool = True
+    # Sign-in through the organization's OpenID Connect provider: off while oidc_issuer is "".
+    oidc_issuer: str = ""
+    oidc_display_name: str = "SSO"
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_username_claim: str = "preferred_username"
+    oidc_role_claim: str = ""
+    # (claim value, role) pairs, from a TOML table {"value" = "role"}.
+    oidc_role_map: tuple[tuple[str, str], ...] = ()
+    oidc_create_accounts: bool = False
+    oidc_timeout_seconds: int = 10
+
+
+@dataclass(frozen=True)
 class Settings:
     app: AppSettings = field(default_factory=AppSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -90,6 +108,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     source: str = "embedded defaults"
 
 
@@ -100,12 +119,14 @@ SECTIONS: dict[str, type] = {
     "smtp": SmtpSettings,
     "api": ApiSettings,
     "scheduler": SchedulerSettings,
+    "auth": AuthSettings,
 }
 SECRETS = {
     ("app", "secret_key"),
     ("mailbox", "password"),
     ("mailbox", "oauth2_token"),
     ("smtp", "password"),
+    ("auth", "oidc_client_secret"),
 }
 CHOICES = {
     ("mailbox", "source"): ("maildir", "imap"),
@@ -128,7 +149,9 @@ POSITIVE = {
     ("api", "disclosure_flush_seconds"),
     ("scheduler", "municipality_sync_hours"),
     ("database", "sqlite_busy_timeout_ms"),
+    ("auth", "oidc_timeout_seconds"),
 }
+STAFF_ROLES = ("viewer", "reviewer", "admin")
 
 
 def find_config_file(cli_path: str | None) -> Path | None:
@@ -207,12 +230,26 @@ def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
         value = float(value)
     elif expected is str and not isinstance(value, str):
         raise ConfigError(f"{where}: must be a string, not {value!r}")
+    elif expected is tuple:
+        value = _role_map(where, value)
     choices = CHOICES.get((section, key))
     if choices and value not in choices:
         raise ConfigError(f"{where}: must be one of {', '.join(choices)}, not {value!r}")
     if (section, key) in POSITIVE and value <= 0:
         raise ConfigError(f"{where}: must be greater than 0, not {value!r}")
     return value
+
+
+def _role_map(where: str, value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: must be a table of claim value = role, not {value!r}")
+    for claim_value, role in value.items():
+        if role not in STAFF_ROLES:
+            raise ConfigError(
+                f"{where}: the role of {claim_value!r} must be one of "
+                f"{', '.join(STAFF_ROLES)}, not {role!r}"
+            )
+    return tuple(sorted(value.items()))
 
 
 def _read_secret(section: str, key: str, value: Any, base_dir: Path | None) -> str:
@@ -244,9 +281,42 @@ def _check_cross_field(settings: Settings) -> None:
     if "@" not in smtp.from_address:
         raise ConfigError(f"smtp.from_address: not an email address: {smtp.from_address!r}")
     _check_database_url(settings.database.url)
+    _check_auth(settings.auth)
     if not settings.app.base_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"app.base_url: must start with http:// or https://, not {settings.app.base_url!r}"
+        )
+
+
+def _check_auth(auth: AuthSettings) -> None:
+    if not auth.oidc_issuer:
+        if not auth.password_login:
+            raise ConfigError(
+                "auth.password_login: false needs auth.oidc_issuer, or no one can sign in"
+            )
+        return
+    issuer = urlsplit(auth.oidc_issuer)
+    # A provider's answers are trusted only over TLS; plain HTTP only on this machine (tests).
+    if (
+        not (
+            issuer.scheme == "https"
+            or (issuer.scheme == "http" and issuer.hostname in ("127.0.0.1", "localhost", "::1"))
+        )
+        or not issuer.hostname
+        or issuer.query
+        or issuer.fragment
+    ):
+        raise ConfigError(f"auth.oidc_issuer: must be an https:// URL, not {auth.oidc_issuer!r}")
+    for key in ("oidc_client_id", "oidc_client_secret", "oidc_username_claim"):
+        if not getattr(auth, key):
+            raise ConfigError(f"auth.{key}: required when auth.oidc_issuer is set")
+    if "openid" not in auth.oidc_scopes.split():
+        raise ConfigError(f"auth.oidc_scopes: must include openid, not {auth.oidc_scopes!r}")
+    if auth.oidc_role_map and not auth.oidc_role_claim:
+        raise ConfigError("auth.oidc_role_map: needs auth.oidc_role_claim")
+    if auth.oidc_create_accounts and not auth.oidc_role_map:
+        raise ConfigError(
+            "auth.oidc_create_accounts: needs auth.oidc_role_claim and auth.oidc_role_map"
         )
 
 

@@ -17,8 +17,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('oidc_subject', sa.String(length=255), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_staff_users_oidc_subject'), ['oidc_subject'])
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_staff_users_oidc_subject'), type_='unique')
+        batch_op.drop_column('oidc_subject')

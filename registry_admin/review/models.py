@@ -30,3 +30,5 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The OpenID Connect provider's `sub` for this person, set at their first sign-in there.
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
