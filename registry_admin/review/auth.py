@@ -7,7 +7,17 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -17,10 +27,12 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from registry_admin.db import db, transaction
-from registry_admin.review import sessions
+from registry_admin.registry.services import record_audit
+from registry_admin.review import oidc, sessions
 from registry_admin.review.models import ROLES, StaffUser
 
 bp = Blueprint("auth", __name__)
+bp.record_once(lambda state: oidc.init_app(state.app))
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "basic"
@@ -109,17 +121,39 @@ def _safe_next(target: str | None) -> str:
     return url_for("review.queue")
 
 
+def _login_page(form: LoginForm | None = None, status: int = 200) -> Any:
+    provider = oidc.provider()
+    page = render_template(
+        "review/login.html",
+        form=form or LoginForm(),
+        password_login=current_app.config["REGISTRY_SETTINGS"].auth.password_login,
+        oidc_name=provider.display_name if provider else None,
+    )
+    return page, status
+
+
+def _signed_in(user: StaffUser, token: str, target: str | None) -> Any:
+    """The end of every successful sign-in, whichever way the person proved who they are."""
+    # A fresh cookie after sign-in: nothing set before it survives (session fixation).
+    session.clear()
+    login_user(SignedInUser(user, token))
+    return redirect(_safe_next(target))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Sign in with a username and password."""
     form = LoginForm()
+    if request.method == "POST" and not current_app.config["REGISTRY_SETTINGS"].auth.password_login:
+        flash(_("Sign-in with a password is turned off."), "error")
+        return _login_page(form, 403)
     if form.validate_on_submit():
         username = form.username.data or ""
         remote = request.remote_addr or "unknown"
         with transaction() as s:
             if sessions.is_throttled(s, username, remote):
                 flash(_("Too many failed sign-ins. Try again in a quarter of an hour."), "error")
-                return render_template("review/login.html", form=form), 429
+                return _login_page(form, 429)
             user = s.scalar(select(StaffUser).where(StaffUser.username == username))
             valid = check_password_hash(
                 user.password_hash if user else _DUMMY_HASH, form.password.data or ""
@@ -131,12 +165,85 @@ def login() -> Any:
                 token = sessions.open_session(s, user, remote)
         if user is None:
             flash(_("Wrong username or password."), "error")
-            return render_template("review/login.html", form=form), 401
-        # A fresh cookie after sign-in: nothing set before it survives (session fixation).
-        session.clear()
-        login_user(SignedInUser(user, token))
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("review/login.html", form=form)
+            return _login_page(form, 401)
+        return _signed_in(user, token, request.args.get("next"))
+    return _login_page(form)
+
+
+@bp.post("/login/oidc")
+def oidc_login() -> Any:
+    """Start signing in through the organization's OpenID Connect provider."""
+    provider = oidc.provider()
+    if provider is None:
+        abort(404)
+    session["oidc_next"] = _safe_next(request.args.get("next"))
+    try:
+        return provider.authorize_redirect()
+    except oidc.SignInRefused as refused:
+        return _oidc_refused(provider, refused)
+
+
+@bp.get(oidc.CALLBACK_PATH)
+def oidc_callback() -> Any:
+    """Where the provider sends the browser back: verify its answer, then open a session."""
+    provider = oidc.provider()
+    if provider is None:
+        return redirect(url_for("auth.login"))
+    remote = request.remote_addr or "unknown"
+    with transaction() as s:
+        throttled = sessions.is_throttled(s, None, remote)
+    if throttled:
+        flash(_("Too many failed sign-ins. Try again in a quarter of an hour."), "error")
+        return _login_page(status=429)
+    try:
+        identity = provider.finish()
+        with transaction() as s:
+            user = oidc.staff_user_for(s, identity, provider.settings, remote_addr=remote)
+            token = sessions.open_session(s, user, remote)
+    except oidc.SignInRefused as refused:
+        return _oidc_refused(provider, refused)
+    return _signed_in(user, token, session.get("oidc_next"))
+
+
+def _oidc_refused(provider: oidc.Provider, refused: oidc.SignInRefused) -> Any:
+    """A failed sign-in through the provider: recorded, audited, explained on the login page."""
+    remote = request.remote_addr or "unknown"
+    actor = f"oidc:{refused.claimed or 'unknown'}"
+    with transaction() as s:
+        # Counted per address like a wrong password; "oidc:" is no username, so no account
+        # is throttled by what a provider or a forged callback claims.
+        sessions.record_failure(s, actor, remote)
+        record_audit(
+            s,
+            actor,
+            "auth.sign_in_failed",
+            after={"method": "oidc", "reason": refused.reason},
+            remote_addr=remote,
+        )
+    name = provider.display_name
+    messages = {
+        "provider": _(
+            "Sign-in with %(name)s failed: the provider could not be reached or refused. "
+            "Try again later.",
+            name=name,
+        ),
+        "state": _(
+            "Sign-in with %(name)s failed: the answer does not belong to a sign-in started "
+            "in this browser. Start again.",
+            name=name,
+        ),
+        "token": _(
+            "Sign-in with %(name)s failed: the provider's answer could not be verified.",
+            name=name,
+        ),
+        "account": _(
+            "Sign-in with %(name)s failed: no active staff account may sign in as you. "
+            "Ask an administrator.",
+            name=name,
+        ),
+    }
+    flash(messages[refused.kind], "error")
+    return _login_page(status=502 if refused.reason == "provider_unreachable" else 401)
 
 
 @bp.post("/logout")

@@ -82,9 +82,10 @@ def close_session(session: Session, token: str) -> None:
     session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash(token)))
 
 
-def is_throttled(session: Session, username: str, remote_addr: str) -> bool:
+def is_throttled(session: Session, username: str | None, remote_addr: str) -> bool:
+    """Too many recent failures of this account (unless None) or from this address."""
     since = utcnow() - FAILURE_WINDOW
-    by_user = session.scalar(
+    by_user = username is not None and session.scalar(
         select(func.count()).where(LoginFailure.username == username, LoginFailure.at > since)
     )
     by_addr = session.scalar(

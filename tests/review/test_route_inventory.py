@@ -19,6 +19,8 @@ INVENTORY = {
     "health.readyz": "public",
     "auth.login": "public",
     "auth.logout": "public",
+    "auth.oidc_login": "public",
+    "auth.oidc_callback": "public",
     "registry_ui.set_language": "public",
     "api.openapi": "public",
     "api.get_organization": "token",
