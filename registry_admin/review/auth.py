@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     current_app,
     flash,
@@ -32,7 +33,7 @@ from registry_admin.review import oidc, sessions
 from registry_admin.review.models import ROLES, StaffUser
 
 bp = Blueprint("auth", __name__)
-bp.record_once(lambda state: oidc.init_app(state.app))
+bp.record_once(lambda state: oidc.init_app(cast(Flask, state.app)))
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "basic"
@@ -123,8 +124,11 @@ def _safe_next(target: str | None) -> str:
 
 def _login_page(form: LoginForm | None = None, status: int = 200) -> Any:
     provider = oidc.provider()
+    # The page also answers on the provider's paths; its forms must still post to their own.
+    target = request.args.get("next") if request.endpoint == "auth.login" else None
     page = render_template(
         "review/login.html",
+        next=target or session.get("oidc_next"),
         form=form or LoginForm(),
         password_login=current_app.config["REGISTRY_SETTINGS"].auth.password_login,
         oidc_name=provider.display_name if provider else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -124,6 +125,8 @@ def refused(app: Flask, response, reason: str, says: str, status: int = 401) -> 
     """The login page again, saying why, audited, and no session opened."""
     assert response.status_code == status, response.text
     assert says in response.text
+    # The password form on it posts to /login, wherever the page answered.
+    assert re.search(r'<form method="post" action="/login(\?next=[^"]*)?"', response.text)
     assert 'name="username"' in response.text
     assert failures(app) == [reason]
     assert session_count(app) == 0
