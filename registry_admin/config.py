@@ -314,6 +314,8 @@ def _check_auth(auth: AuthSettings) -> None:
         raise ConfigError(f"auth.oidc_scopes: must include openid, not {auth.oidc_scopes!r}")
     if auth.oidc_role_map and not auth.oidc_role_claim:
         raise ConfigError("auth.oidc_role_map: needs auth.oidc_role_claim")
+    if auth.oidc_role_claim and not auth.oidc_role_map:
+        raise ConfigError("auth.oidc_role_claim: needs auth.oidc_role_map, or no one can sign in")
     if auth.oidc_create_accounts and not auth.oidc_role_map:
         raise ConfigError(
             "auth.oidc_create_accounts: needs auth.oidc_role_claim and auth.oidc_role_map"

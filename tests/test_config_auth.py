@@ -72,6 +72,7 @@ def test_a_provider_with_a_secret_file_and_a_role_map(tmp_path: Path) -> None:
         ),
         (GOOD + "oidc_role_map = { admins = 'admin' }\n", "auth.oidc_role_map: needs"),
         (GOOD + "oidc_create_accounts = true\n", "auth.oidc_create_accounts: needs"),
+        (GOOD + "oidc_role_claim = 'groups'\n", "auth.oidc_role_claim: needs auth.oidc_role_map"),
     ],
 )
 def test_each_auth_error_names_its_key(tmp_path: Path, text: str, names: str) -> None:

@@ -105,12 +105,15 @@ class Provider:
         claims = token.get("userinfo")
         if not claims:
             raise SignInRefused("no_id_token", "token")
+        if len(claims["sub"]) > 255:
+            raise SignInRefused("invalid_claim:sub", "token")
         username = claims.get(self.settings.oidc_username_claim)
-        return Identity(
-            subject=claims["sub"],
-            username=username if isinstance(username, str) and username else None,
-            role=self._role(claims),
-        )
+        username = username if isinstance(username, str) and username else None
+        # An address the provider has not verified could be anyone's: it must not pick the
+        # account to link. (Providers that verify every address often leave the claim out.)
+        if self.settings.oidc_username_claim == "email" and claims.get("email_verified") is False:
+            raise SignInRefused("email_not_verified", "account", username)
+        return Identity(subject=claims["sub"], username=username, role=self._role(claims))
 
     def _check_discovery(self) -> None:
         # OpenID Connect Discovery 1.0, 4.3: the document must name exactly the issuer it was

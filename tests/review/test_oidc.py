@@ -297,6 +297,26 @@ def test_a_provider_that_is_down_gives_a_clear_message(make_app):
     refused(app, response, "provider_unreachable", "could not be reached", status=502)
 
 
+def test_an_unverified_address_does_not_pick_the_account(make_app, provider):
+    app = make_app(oidc_username_claim="email")
+    with app.app_context(), transaction() as session:
+        create_user(session, "boss@kela.fi", role="admin", password=PASSWORD, actor="test")
+    provider.user = {"sub": "s-2", "email": "boss@kela.fi", "email_verified": False}
+    refused(app, sign_in_oidc(browser(app)), "email_not_verified", "no active staff account")
+    provider.user["email_verified"] = True
+    assert sign_in_oidc(browser(app)).status_code == 302
+    assert account(app, "boss@kela.fi").oidc_subject == "s-2"
+
+
+def test_failed_callbacks_from_one_address_are_throttled(app):
+    client = browser(app)
+    for _ in range(20):
+        assert client.get("/login/oidc/callback?code=x&state=forged").status_code == 401
+    response = client.get("/login/oidc/callback?code=x&state=forged")
+    assert response.status_code == 429
+    assert len(failures(app)) == 20  # a throttled answer writes nothing more
+
+
 # --- configuration switches ------------------------------------------------------------------
 
 
