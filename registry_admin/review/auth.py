@@ -122,7 +122,9 @@ def _safe_next(target: str | None) -> str:
     return url_for("review.queue")
 
 
-def _login_page(form: LoginForm | None = None, status: int = 200) -> Any:
+def _login_page(form: LoginForm | None = None, status: int = 200, error: str | None = None) -> Any:
+    if error:
+        flash(error, "error")
     provider = oidc.provider()
     # The page also answers on the provider's paths; its forms must still post to their own.
     target = request.args.get("next") if request.endpoint == "auth.login" else None
@@ -174,17 +176,20 @@ def login() -> Any:
     return _login_page(form)
 
 
-@bp.post("/login/oidc")
+@bp.get("/login/oidc")
 def oidc_login() -> Any:
     """Start signing in through the organization's OpenID Connect provider."""
+    # A link, not a form: the page's Content Security Policy (form-action 'self') would stop a
+    # form's redirect to the provider. Nothing changes here but the OAuth state in the
+    # session cookie; the sign-in attempt, with its audit record, is the callback.
     provider = oidc.provider()
     if provider is None:
-        abort(404)
+        return redirect(url_for("auth.login"))
     session["oidc_next"] = _safe_next(request.args.get("next"))
     try:
         return provider.authorize_redirect()
     except oidc.SignInRefused as refused:
-        return _oidc_refused(provider, refused)
+        return _login_page(status=502, error=_oidc_message(provider, refused))
 
 
 @bp.get(oidc.CALLBACK_PATH)
@@ -224,6 +229,13 @@ def _oidc_refused(provider: oidc.Provider, refused: oidc.SignInRefused) -> Any:
             after={"method": "oidc", "reason": refused.reason},
             remote_addr=remote,
         )
+    return _login_page(
+        status=502 if refused.reason == "provider_unreachable" else 401,
+        error=_oidc_message(provider, refused),
+    )
+
+
+def _oidc_message(provider: oidc.Provider, refused: oidc.SignInRefused) -> str:
     name = provider.display_name
     messages = {
         "provider": _(
@@ -246,8 +258,7 @@ def _oidc_refused(provider: oidc.Provider, refused: oidc.SignInRefused) -> Any:
             name=name,
         ),
     }
-    flash(messages[refused.kind], "error")
-    return _login_page(status=502 if refused.reason == "provider_unreachable" else 401)
+    return messages[refused.kind]
 
 
 @bp.post("/logout")

@@ -80,9 +80,15 @@ def browser(app: Flask) -> FlaskClient:
     return client
 
 
+def session_of(client: FlaskClient) -> dict:
+    """What the signed session cookie holds (readable, not secret: only signed)."""
+    with client.session_transaction() as session:
+        return dict(session)
+
+
 def start(client: FlaskClient, path: str = "/login/oidc") -> str:
-    """Press "Sign in with Kela ID": the URL of the provider's authorization endpoint."""
-    response = client.post(path, data={"csrf_token": csrf_token(client)})
+    """Follow "Sign in with Kela ID": the URL of the provider's authorization endpoint."""
+    response = client.get(path)
     assert response.status_code == 302, response.text
     return response.headers["Location"]
 
@@ -121,14 +127,14 @@ def account(app: Flask, username: str) -> StaffUser:
         return user
 
 
-def refused(app: Flask, response, reason: str, says: str, status: int = 401) -> None:
-    """The login page again, saying why, audited, and no session opened."""
+def refused(app: Flask, response, reason: str | None, says: str, status: int = 401) -> None:
+    """The login page again, saying why, audited (unless reason is None), no session opened."""
     assert response.status_code == status, response.text
     assert says in response.text
     # The password form on it posts to /login, wherever the page answered.
     assert re.search(r'<form method="post" action="/login(\?next=[^"]*)?"', response.text)
     assert 'name="username"' in response.text
-    assert failures(app) == [reason]
+    assert failures(app) == ([reason] if reason else [])
     assert session_count(app) == 0
 
 
@@ -139,9 +145,12 @@ def test_login_page_keeps_the_password_form_and_offers_the_provider(app):
     page = browser(app).get("/login", headers={"Accept-Language": "en"})
     assert 'name="username"' in page.text and 'name="password"' in page.text
     assert "Sign in with Kela ID" in page.text
-    assert 'action="/login/oidc"' in page.text
-    # Starting a sign-in is a POST with the CSRF token, never a GET that changes anything.
-    assert browser(app).post("/login/oidc").status_code == 400
+    assert 'href="/login/oidc"' in page.text
+    # Following the link only redirects, keeping the OAuth state in the session cookie.
+    client = browser(app)
+    assert client.get("/login/oidc").status_code == 302
+    assert any(key.startswith("_state_oidc_") for key in session_of(client))
+    assert session_count(app) == 0 and failures(app) == []
 
 
 def test_authorization_request_carries_pkce_state_nonce_and_the_redirect_uri(app):
@@ -282,9 +291,9 @@ def test_a_code_the_token_endpoint_refuses(app, provider):
 
 def test_a_provider_that_names_another_issuer_in_discovery_is_refused(app, provider):
     provider.discovery_issuer = "https://impostor.example"
-    client = browser(app)
-    response = client.post("/login/oidc", data={"csrf_token": csrf_token(client)})
-    refused(app, response, "wrong_issuer_in_discovery", "could not be reached or refused")
+    response = browser(app).get("/login/oidc")
+    # Not yet a sign-in attempt: nothing is written on a GET.
+    refused(app, response, None, "could not be reached or refused", status=502)
 
 
 def test_a_provider_that_is_down_gives_a_clear_message(make_app):
@@ -292,9 +301,7 @@ def test_a_provider_that_is_down_gives_a_clear_message(make_app):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again before anyone connects: nothing listens
     app = make_app(oidc_issuer=f"http://127.0.0.1:{port}")
-    client = browser(app)
-    response = client.post("/login/oidc", data={"csrf_token": csrf_token(client)})
-    refused(app, response, "provider_unreachable", "could not be reached", status=502)
+    refused(app, browser(app).get("/login/oidc"), None, "could not be reached", status=502)
 
 
 def test_an_unverified_address_does_not_pick_the_account(make_app, provider):
@@ -315,6 +322,15 @@ def test_failed_callbacks_from_one_address_are_throttled(app):
     response = client.get("/login/oidc/callback?code=x&state=forged")
     assert response.status_code == 429
     assert len(failures(app)) == 20  # a throttled answer writes nothing more
+
+
+def test_a_provider_gone_before_the_code_is_exchanged(make_app):
+    with running_provider() as gone:
+        app = make_app(oidc_issuer=gone.issuer)
+        client = browser(app)
+        callback = through_provider(start(client))
+    response = client.get(callback)
+    refused(app, response, "provider_unreachable", "could not be reached", status=502)
 
 
 # --- configuration switches ------------------------------------------------------------------
