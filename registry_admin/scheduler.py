@@ -64,6 +64,7 @@ def _add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         "misfire_grace_time": 300,
         "replace_existing": True,
     }
+    from registry_admin.api.jobs import compact_disclosures
     from registry_admin.intake.jobs import poll_mailbox
     from registry_admin.notify.jobs import deliver_outbox
     from registry_admin.webhooks.jobs import deliver_webhooks
@@ -89,6 +90,14 @@ def _add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     )
     scheduler.add_job(
         deliver_webhooks, "interval", seconds=30, args=[app], id="webhook_delivery", **common
+    )
+    scheduler.add_job(
+        compact_disclosures,
+        "interval",
+        seconds=60,
+        args=[app],
+        id="disclosure_compaction",
+        **common,
     )
     scheduler.add_job(
         municipality_sync,

@@ -1,10 +1,14 @@
-"""The disclosure log: every answer about a Business ID, written in batches off the request path."""
+"""The disclosure log: every answer about a Business ID, written in batches off the request path.
+
+Two steps, so the API workers never pay for the index that makes the log searchable: each
+worker's writer thread appends its buffered disclosures as one text row to the unindexed
+`disclosure_batches`; the scheduler's compaction (`compact`) moves them into the indexed
+`disclosures` table, which answers who was told what about which Business ID, and when.
+"""
 
 from __future__ import annotations
 
 import atexit
-import functools
-import json
 import logging
 import os
 import threading
@@ -12,26 +16,19 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.orm import Session
 
-from registry_admin.api.models import Disclosure
+from registry_admin.api.models import Disclosure, DisclosureBatch
 
 log = logging.getLogger(__name__)
 
 # Held in memory when the database refuses the batch, up to this many; beyond it the oldest go.
 _MAX_BUFFERED = 200_000
-_COLUMNS = ("at", "client_id", "business_id", "registered")
-# On SQLite the whole batch goes in as one JSON array, in one statement: executemany would give
-# up and take back the GIL around every row, each time waiting for the busy request thread.
-# json_extract gives true/false as 1/0, as SQLAlchemy's Boolean stores them.
-_SQLITE_JSON_INSERT = (
-    "INSERT INTO disclosures (at, client_id, business_id, registered) "
-    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-    "json_extract(value, '$[2]'), json_extract(value, '$[3]') "
-    "FROM json_each(?) ORDER BY key"
-)
+# How `registered` is written in a batch line, and read back.
+_FLAGS = {True: "1", False: "0", None: ""}
+_REGISTERED = {"1": True, "0": False, "": None}
 
 
 class DisclosureLog:
@@ -49,7 +46,6 @@ class DisclosureLog:
         self._lost = 0
         self._stopped = False
         self._thread: threading.Thread | None = None
-        self._sql: tuple[str, bool] | None = None
 
     def record(self, client_id: int, business_id: str, registered: bool | None) -> None:
         """Note that `client_id` was told whether `business_id` (canonical form) is registered."""
@@ -86,33 +82,17 @@ class DisclosureLog:
         return len(batch)
 
     def _write(self, batch: list[tuple[int, int, str, bool | None]]) -> None:
-        """One statement on a raw DBAPI connection: the ORM's per-row work costs the workers
-        GIL time that the lookups wait for, and the rows are plain values anyway."""
-        if self._sql is None:
-            self._sql = _insert_sql(self._engine)
-        sql, positional = self._sql
-        stamp = _sqlite_time if self._engine.dialect.name == "sqlite" else _datetime
-        rows: list[Any] = [
-            (stamp(at), client, bid, registered) for at, client, bid, registered in batch
-        ]
-        if not positional:
-            rows = [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
-        connection = self._engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            try:
-                if sql == _SQLITE_JSON_INSERT:
-                    cursor.execute(sql, (json.dumps(rows, separators=(",", ":")),))
-                else:
-                    cursor.executemany(sql, rows)
-            finally:
-                cursor.close()
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-        finally:
-            connection.close()
+        """One row of text for the whole batch: no per-row index work, little GIL time.
+
+        The Business ID goes last, so a comma in it could not shift the other fields; the
+        request path records canonical IDs only, which hold no newline.
+        """
+        flags = _FLAGS
+        entries = "\n".join(
+            [f"{at},{client},{flags[registered]},{bid}" for at, client, bid, registered in batch]
+        )
+        with self._engine.begin() as connection:
+            connection.execute(insert(DisclosureBatch), {"entries": entries})
 
     def _start_once(self) -> None:
         # One writer thread per process; a forked worker starts its own.
@@ -142,33 +122,41 @@ class DisclosureLog:
             self.flush()
 
 
-def _insert_sql(engine: Engine) -> tuple[str, bool]:
-    """The dialect's INSERT for the disclosure columns, and whether it takes positional rows."""
-    compiled = insert(Disclosure.__table__).compile(dialect=engine.dialect, column_keys=_COLUMNS)
-    assert isinstance(compiled, SQLCompiler)
-    positional = engine.dialect.positional
-    dbapi = engine.dialect.dbapi
-    if engine.dialect.name == "sqlite" and getattr(dbapi, "sqlite_version_info", ()) >= (3, 38):
-        # JSON functions are built in from SQLite 3.38 on.
-        return _SQLITE_JSON_INSERT, positional
-    if positional and list(compiled.positiontup or ()) != list(_COLUMNS):
-        raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
-    # Without RETURNING: the new ids are not needed (and executemany cannot return them).
-    sql = compiled.string.split(" RETURNING ", 1)[0]
-    return sql, positional
+def compact(session: Session, *, max_batches: int = 50) -> int:
+    """Move up to `max_batches` written batches into `disclosures`; returns the rows moved.
+
+    The caller commits: the rows appear and their batches go in one transaction, so a
+    disclosure is never lost or copied twice. When another process moved the same batches
+    first, the delete finds fewer of them and this raises, to be rolled back.
+    """
+    batches = session.execute(
+        select(DisclosureBatch.id, DisclosureBatch.entries)
+        .order_by(DisclosureBatch.id)
+        .limit(max_batches)
+    ).all()
+    if not batches:
+        return 0
+    rows: list[dict[str, Any]] = []
+    for _id, entries in batches:
+        for line in entries.split("\n"):
+            at, client, registered, bid = line.split(",", 3)
+            rows.append(
+                {
+                    "at": _datetime(int(at)),
+                    "client_id": int(client),
+                    "business_id": bid,
+                    "registered": _REGISTERED[registered],
+                }
+            )
+    session.execute(insert(Disclosure), rows)
+    ids = [batch_id for batch_id, _entries in batches]
+    deleted = session.execute(delete(DisclosureBatch).where(DisclosureBatch.id.in_(ids)))
+    if deleted.rowcount != len(ids):
+        raise RuntimeError("another process compacted these disclosure batches meanwhile")
+    session.flush()
+    return len(rows)
 
 
 def _datetime(at_ns: int) -> datetime:
     seconds, micros = divmod(at_ns // 1000, 1_000_000)
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
-
-
-@functools.lru_cache(maxsize=4)
-def _sqlite_second(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _sqlite_time(at_ns: int) -> str:
-    """What DateTime(timezone=True) stores on SQLite: UTC, no offset, six-digit fraction."""
-    seconds, micros = divmod(at_ns // 1000, 1_000_000)
-    return f"{_sqlite_second(seconds)}.{micros:06d}"

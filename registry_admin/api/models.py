@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry_admin.db import Base, UtcDateTime, utcnow
@@ -36,3 +36,17 @@ class Disclosure(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"))
     business_id: Mapped[str] = mapped_column(String(64))
     registered: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class DisclosureBatch(Base):
+    """Disclosures as the API workers write them: one row per batch, no index to keep up.
+
+    `entries` holds one line per disclosure, `at_ns,client_id,registered,business_id` (at in ns
+    since the epoch, registered 1, 0 or empty). The scheduler's compaction moves them into
+    `disclosures` and deletes the batch in one transaction.
+    """
+
+    __tablename__ = "disclosure_batches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entries: Mapped[str] = mapped_column(Text)
