@@ -225,6 +225,10 @@ def test_unknown_user_is_refused(app, provider):
     provider.user = {"sub": "subject-9", "preferred_username": "nobody"}
     response = sign_in_oidc(browser(app))
     refused(app, response, "unknown_user", "no active staff account may sign in as you")
+    admin = browser(app)
+    assert sign_in(admin, "admin").status_code == 302
+    trail = admin.get("/audit").text
+    assert "oidc:nobody" in trail and "failed sign-in" in trail
 
 
 def test_inactive_account_is_refused(app, provider):
