@@ -32,6 +32,11 @@ class Provider:
         self.issuer = ""  # set once the server listens
         self.reset()
 
+    def rotate_key(self) -> None:
+        """Sign from now on with a new key under a new key id, published in place of the old."""
+        kid = f"signing-key-{secrets.token_hex(4)}"
+        self.key = RSAKey.generate_key(2048, parameters={"kid": kid}, private=True)
+
     def reset(self) -> None:
         self.user: dict[str, Any] = {"sub": "subject-of-admin", "preferred_username": "admin"}
         # Claims that replace the ones a correct provider would put in the ID token.
@@ -58,8 +63,8 @@ class Provider:
         }
         key = self.key
         if self.forge_signature:
-            key = RSAKey.generate_key(2048, parameters={"kid": "signing-key"}, private=True)
-        return jwt.encode({"alg": "RS256", "kid": "signing-key"}, claims, key)
+            key = RSAKey.generate_key(2048, parameters={"kid": key.kid}, private=True)
+        return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
 
 
 def create_app(provider: Provider) -> Flask:

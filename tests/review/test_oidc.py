@@ -205,6 +205,13 @@ def test_someone_else_with_a_linked_accounts_username_is_refused(app, provider):
     assert account(app, "admin").oidc_subject == "subject-7"
 
 
+def test_a_new_signing_key_of_the_provider_is_fetched(app, provider):
+    assert sign_in_oidc(browser(app)).status_code == 302  # the published keys are now cached
+    provider.rotate_key()
+    assert sign_in_oidc(browser(app)).status_code == 302
+    assert failures(app) == []
+
+
 def test_logout_ends_a_session_opened_through_the_provider(app):
     victim = browser(app)
     assert sign_in_oidc(victim).status_code == 302
