@@ -72,8 +72,6 @@ class _NoDisclosures:
 
 def _variants(app) -> list[tuple[str, Callable[[], Any]]]:  # type: ignore[no-untyped-def]
     """Parts of the lookup path to take out one after another (each patch on top of the last)."""
-    from flask import g
-
     from registry_admin import businessid
     from registry_admin.api import routes
 
@@ -84,8 +82,8 @@ def _variants(app) -> list[tuple[str, Callable[[], Any]]]:  # type: ignore[no-un
     def constant_view(business_id: str):  # type: ignore[no-untyped-def]
         return routes.json_response({"status": "ok"})
 
-    def fixed_client() -> None:
-        g.api_client_id = 1
+    def fixed_client(_environ: dict[str, Any], _view: Any) -> int:
+        return 1
 
     return [
         ("lookup as is", lambda: mock.patch.dict({})),
@@ -98,12 +96,12 @@ def _variants(app) -> list[tuple[str, Callable[[], Any]]]:  # type: ignore[no-un
             lambda: mock.patch.object(businessid, "normalize", canonical_already),
         ),
         (
-            "- rest of the view (JSON, ETag, Response)",
-            lambda: mock.patch.dict(app.view_functions, {"api.get_organization": constant_view}),
+            "- bearer authentication (in the view)",
+            lambda: mock.patch.object(routes, "_client_id", fixed_client),
         ),
         (
-            "- bearer authentication (before_request)",
-            lambda: mock.patch.dict(app.before_request_funcs, {"api": [fixed_client]}),
+            "- rest of the view (JSON, ETag, Response)",
+            lambda: mock.patch.dict(app.view_functions, {"api.get_organization": constant_view}),
         ),
     ]
 

@@ -9,7 +9,9 @@ process within `refresh_seconds`, and at once in the process that made it.
 from __future__ import annotations
 
 import gc
+import hashlib
 import hmac
+import json
 import logging
 import threading
 import time
@@ -38,12 +40,37 @@ class RegistryUnavailable(Exception):
     """The view could not be brought up to date for too long."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class OrganizationFacts:
+    """One registered organization as the API tells it; replaced, never changed, on a refresh."""
+
     business_id: str
     name: str
     source: str
     registered_at: str
+    # The encoded 200 answer and its ETag, made on the first lookup: tied to this object, so a
+    # refresh that replaces the facts can never leave an old answer behind.
+    answer: tuple[bytes, str] | None = None
+
+    def encoded_answer(self) -> tuple[bytes, str]:
+        """(JSON body, ETag) of the answer that this organization is registered."""
+        answer = self.answer
+        if answer is None:
+            body = {
+                "business_id": self.business_id,
+                "registered": True,
+                "name": self.name,
+                "source": self.source,
+                "registered_at": self.registered_at,
+            }
+            encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            answer = self.answer = (encoded, etag_of(encoded))
+        return answer
+
+
+def etag_of(encoded: bytes, key: bytes = b"") -> str:
+    """A strong ETag for a body (or, with `key`, for what the key stands for plus `encoded`)."""
+    return '"' + hashlib.blake2b(encoded, digest_size=12, key=key).hexdigest() + '"'
 
 
 class RegistryView:
