@@ -29,6 +29,8 @@ _MAX_BUFFERED = 200_000
 # How `registered` is written in a batch line, and read back.
 _FLAGS = {True: "1", False: "0", None: ""}
 _REGISTERED = {"1": True, "0": False, "": None}
+# Batch lines formatted between two chances for the request thread to take the GIL (~0.1 ms).
+_LINES_PER_SLICE = 200
 
 
 class DisclosureLog:
@@ -88,11 +90,18 @@ class DisclosureLog:
         request path records canonical IDs only, which hold no newline.
         """
         flags = _FLAGS
-        entries = "\n".join(
-            [f"{at},{client},{flags[registered]},{bid}" for at, client, bid, registered in batch]
-        )
+        lines: list[str] = []
+        for start in range(0, len(batch), _LINES_PER_SLICE):
+            if start:
+                # Hand the GIL to the request thread between slices: formatting a second's
+                # batch in one go would hold up the lookups waiting for it.
+                time.sleep(0)
+            lines += [
+                f"{at},{client},{flags[registered]},{bid}"
+                for at, client, bid, registered in batch[start : start + _LINES_PER_SLICE]
+            ]
         with self._engine.begin() as connection:
-            connection.execute(insert(DisclosureBatch), {"entries": entries})
+            connection.execute(insert(DisclosureBatch), {"entries": "\n".join(lines)})
 
     def _start_once(self) -> None:
         # One writer thread per process; a forked worker starts its own.

@@ -60,6 +60,15 @@ def test_an_answer_without_a_verdict_is_kept_as_null(app, api_token):
     assert disclosures(app) == [(me, HELSINKI, None), (me, HELSINKI, False), (me, HELSINKI, True)]
 
 
+def test_a_large_batch_keeps_every_row_in_order(app, api_token):
+    log = app.extensions["disclosure_log"]
+    me = client_id_of(app, api_token)
+    ids = take_ids(450, start=3_456_789)  # more lines than one formatting slice
+    log.record_many(me, [(bid, i % 3 == 0) for i, bid in enumerate(ids)])
+    assert disclosures(app) == [(me, bid, i % 3 == 0) for i, bid in enumerate(ids)]
+    assert run_sql(app, "SELECT count(*) FROM disclosure_batches") == [(0,)]
+
+
 def test_a_backlog_larger_than_one_transaction_is_moved_whole(app, api_token):
     log = app.extensions["disclosure_log"]
     me = client_id_of(app, api_token)
