@@ -215,13 +215,6 @@ def child_poll(spec: dict[str, Any]) -> dict[str, Any]:
     from registry_admin.intake import classify, extract, parse, pipeline  # noqa: F401
     from registry_admin.intake.jobs import run_poll
 
-    if spec["mode"] == "durable":
-
-        def skip_parse(session, message, report=None, *, raw=None) -> None:  # type: ignore[no-untyped-def]
-            return None
-
-        pipeline.process_message = skip_parse  # type: ignore[assignment]
-
     app = create_app(config_path=spec["config"])
     with app.app_context():
         db.session.execute(text("SELECT 1"))  # open the engine before the clock starts
@@ -231,7 +224,7 @@ def child_poll(spec: dict[str, Any]) -> dict[str, Any]:
         clock = StageClock()
         started = time.perf_counter()
         clock.last = started
-        report = run_poll(app, hook=clock)
+        report = run_poll(app, hook=clock, parse=spec["mode"] == "full")
         seconds = time.perf_counter() - started
         clock("end")
         db.session.remove()

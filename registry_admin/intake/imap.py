@@ -4,12 +4,19 @@ Every command runs under the socket timeout `mailbox.timeout_seconds`. Messages 
 UID above a watermark and not \\Deleted, never by \\Seen, because a person reading the mailbox
 would otherwise hide a message from the intake. Each literal the server sends is capped, since
 this Python's imaplib would read a literal of any announced size into memory.
+
+The listing asks for sizes only (RFC822.SIZE); the header block is fetched for an oversize
+message alone, whose body is never fetched. FETCH responses of the usual shape
+(`n (UID u RFC822.SIZE s)`, `n (UID u BODY[] {s}` + literal) are read with one regular
+expression each; any other shape (unsolicited FLAGS, another item order, a quoted string) falls
+back to imapclient's general parser for that response.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import ssl
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -17,6 +24,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from imapclient.imapclient import DELETED, SocketTimeout
+from imapclient.response_parser import parse_fetch_response
 
 from registry_admin.config import MailboxSettings
 from registry_admin.intake.sources import Envelope, SourceError
@@ -24,7 +32,8 @@ from registry_admin.intake.sources import Envelope, SourceError
 log = logging.getLogger(__name__)
 
 HEADER_BYTES = 64 * 1024  # the most of a header block listed for each message
-LIST_CHUNK = 500  # UIDs per FETCH of sizes and headers
+LIST_CHUNK = 2000  # UIDs per FETCH of sizes
+HEADER_CHUNK = 100  # oversize messages per FETCH of header blocks
 # Errors that mean the mailbox could not be read: the connection, TLS, the protocol.
 IO_ERRORS = (IMAPClientError, OSError, ssl.SSLError, EOFError)
 
@@ -41,6 +50,68 @@ def is_loopback(host: str) -> bool:
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """An IMAP sequence set naming exactly these UIDs: runs written as `first:last`."""
+    ordered = sorted(set(uids))
+    pieces: list[str] = []
+    start = previous = None
+    for uid in ordered:
+        if previous is not None and uid == previous + 1:
+            previous = uid
+            continue
+        if start is not None:
+            pieces.append(str(start) if start == previous else f"{start}:{previous}")
+        start = previous = uid
+    if start is not None:
+        pieces.append(str(start) if start == previous else f"{start}:{previous}")
+    return ",".join(pieces)
+
+
+# The usual shapes of a FETCH response line as imaplib hands it over (without "* ").
+_SIZE_LINE = re.compile(rb"\d+ \((?:UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+))\)")
+_BODY_HEAD = re.compile(rb"\d+ \((?:UID (\d+) )?BODY\[\] \{(\d+)\}")
+_BODY_TAIL = re.compile(rb"(?: UID (\d+))?\)")
+
+
+def _fast_sizes(data: list[Any]) -> dict[int, int] | None:
+    """UID -> RFC822.SIZE from a response of the usual shape, else None."""
+    sizes: dict[int, int] = {}
+    for item in data:
+        if not isinstance(item, bytes):
+            return None
+        found = _SIZE_LINE.fullmatch(item)
+        if found is None:
+            return None
+        uid, size, size2, uid2 = found.groups()
+        sizes[int(uid or uid2)] = int(size or size2)
+    return sizes
+
+
+def _fast_bodies(data: list[Any]) -> dict[int, bytes] | None:
+    """UID -> BODY[] from a response of the usual shape, else None."""
+    bodies: dict[int, bytes] = {}
+    position, count = 0, len(data)
+    while position < count:
+        item = data[position]
+        if not (isinstance(item, tuple) and len(item) == 2 and position + 1 < count):
+            return None
+        head = _BODY_HEAD.fullmatch(item[0])
+        tail = data[position + 1]
+        tail_match = _BODY_TAIL.fullmatch(tail) if isinstance(tail, bytes) else None
+        if (
+            head is None
+            or tail_match is None
+            or (head.group(1) is None) == (tail_match.group(1) is None)
+        ):
+            return None
+        body = item[1]
+        if not isinstance(body, bytes) or len(body) != int(head.group(2)):
+            return None
+        bodies[int(head.group(1) or tail_match.group(1))] = body
+        position += 2
+    return bodies
 
 
 class ImapSource:
@@ -110,6 +181,10 @@ class ImapSource:
         except IO_ERRORS as exc:
             raise SourceError(f"cannot connect to {self.host}:{self.port}: {_why(exc)}") from exc
         self._client = client
+        if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+            # imapclient sets imaplib's debug level to 5, at which imaplib formats every
+            # response (a whole batch of messages) into a log line, logged or not.
+            client._imap.debug = 0
         try:
             if self.security == "starttls":
                 client.starttls(context)
@@ -173,46 +248,79 @@ class ImapSource:
             raise SourceError(f"UID SEARCH failed: {_why(exc)}") from exc
 
     def _envelopes(self, uids: list[int]) -> list[Envelope]:
-        header_item = f"BODY.PEEK[HEADER]<0.{HEADER_BYTES}>"
         result: list[Envelope] = []
         for chunk in _chunks(uids, LIST_CHUNK):
+            sizes = self._sizes(chunk)
+            oversize = [uid for uid in chunk if sizes.get(uid, 0) > self.max_message_bytes]
+            headers = self._header_blocks(oversize) if oversize else {}
+            for uid in chunk:
+                size = sizes.get(uid)
+                if size is None:  # expunged meanwhile by someone else
+                    continue
+                result.append(Envelope(str(uid), uid, size, headers.get(uid, b"")))
+        return result
+
+    def _uid_fetch(self, uids: Iterable[int], items: str, what: str) -> list[Any]:
+        """The raw imaplib data of `UID FETCH <set> <items>`."""
+        imap = self.client._imap
+        try:
+            tag = imap._command("UID", "FETCH", uid_set(uids), items)
+            typ, data = imap._command_complete("FETCH", tag)
+            if typ != "OK":
+                raise IMAPClientError(f"FETCH failed: {_why_data(data)}")
+            typ, data = imap._untagged_response(typ, data, "FETCH")
+        except IO_ERRORS as exc:
+            raise SourceError(f"FETCH of {what} failed: {_why(exc)}") from exc
+        return [] if data == [None] else data
+
+    def _sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        data = self._uid_fetch(uids, "(RFC822.SIZE)", "sizes")
+        sizes = _fast_sizes(data)
+        if sizes is None:
+            sizes = {}
+            for uid, item in self._parse(data, "sizes").items():
+                if b"RFC822.SIZE" in item:
+                    sizes[uid] = int(item[b"RFC822.SIZE"])
+        return sizes
+
+    def _header_blocks(self, uids: Sequence[int]) -> dict[int, bytes]:
+        header_item = f"BODY.PEEK[HEADER]<0.{HEADER_BYTES}>"
+        blocks: dict[int, bytes] = {}
+        for chunk in _chunks(uids, HEADER_CHUNK):
             try:
                 data = self.client.fetch(chunk, ["RFC822.SIZE", header_item])
             except IO_ERRORS as exc:
-                raise SourceError(f"FETCH of sizes and headers failed: {_why(exc)}") from exc
-            for uid in chunk:
-                item = data.get(uid)
-                if item is None:  # expunged meanwhile by someone else
-                    continue
-                result.append(
-                    Envelope(
-                        key=str(uid),
-                        uid=uid,
-                        size=int(item[b"RFC822.SIZE"]),
-                        headers=_header_bytes(item),
-                    )
-                )
-        return result
+                raise SourceError(f"FETCH of headers failed: {_why(exc)}") from exc
+            for uid, item in data.items():
+                blocks[uid] = _header_bytes(item)
+        return blocks
+
+    @staticmethod
+    def _parse(data: list[Any], what: str) -> dict[int, dict[bytes, Any]]:
+        try:
+            return dict(parse_fetch_response(data, False, True))
+        except IO_ERRORS as exc:
+            raise SourceError(f"FETCH of {what}: unreadable response: {_why(exc)}") from exc
 
     def fetch(self, envelopes: Sequence[Envelope]) -> dict[str, bytes]:
+        """The bytes each message has on the server, as served; the caller compares their
+        length with the listed size (a cut or altered transfer is never stored as whole)."""
         if not envelopes:
             return {}
         uids = [int(e.key) for e in envelopes]
-        try:
-            data = self.client.fetch(uids, ["BODY.PEEK[]"])
-        except IO_ERRORS as exc:
-            raise SourceError(f"FETCH of {len(uids)} message(s) failed: {_why(exc)}") from exc
+        data = self._uid_fetch(uids, "(BODY.PEEK[])", f"{len(uids)} message(s)")
+        bodies = _fast_bodies(data)
+        if bodies is None:
+            bodies = {}
+            for uid, item in self._parse(data, f"{len(uids)} message(s)").items():
+                body = item.get(b"BODY[]")
+                if isinstance(body, bytes):
+                    bodies[uid] = body
         raw: dict[str, bytes] = {}
         for envelope in envelopes:
-            item = data.get(int(envelope.key))
-            body = item.get(b"BODY[]") if item else None
+            body = bodies.get(int(envelope.key))
             if body is None:
                 raise SourceError(f"UID {envelope.key}: the server returned no body")
-            if len(body) != envelope.size:
-                # A cut or altered transfer: never store a partial message as if whole.
-                raise SourceError(
-                    f"UID {envelope.key}: {len(body)} bytes fetched, RFC822.SIZE is {envelope.size}"
-                )
             raw[envelope.key] = bytes(body)
         return raw
 
@@ -226,16 +334,21 @@ class ImapSource:
         try:
             self._ensure_processed_folder()
             if self.use_move and client.has_capability("MOVE"):
-                client.move(uids, self.processed_folder)
-                return
-            # No MOVE: COPY, flag \Deleted, and expunge only these UIDs (UIDPLUS); without
-            # UIDPLUS the \Deleted flag alone keeps them out of every later search.
-            client.copy(uids, self.processed_folder)
-            client.add_flags(uids, [DELETED], silent=True)
-            if client.has_capability("UIDPLUS"):
-                client.uid_expunge(uids)
+                # One UID MOVE for the batch, its UIDs written as ranges.
+                client.move(uid_set(uids), self.processed_folder)
+            else:
+                # No MOVE: COPY, flag \Deleted, and expunge only these UIDs (UIDPLUS); without
+                # UIDPLUS the \Deleted flag alone keeps them out of every later search.
+                client.copy(uid_set(uids), self.processed_folder)
+                client.add_flags(uid_set(uids), [DELETED], silent=True)
+                if client.has_capability("UIDPLUS"):
+                    client.uid_expunge(uid_set(uids))
         except IO_ERRORS as exc:
             raise SourceError(f"moving {len(uids)} message(s) failed: {_why(exc)}") from exc
+        # Each moved message is answered with an EXPUNGE (and the batch with a COPYUID), which
+        # imaplib would otherwise keep for the life of the connection.
+        for name in ("EXPUNGE", "COPYUID", "RECENT"):
+            client._imap.untagged_responses.pop(name, None)
 
     def _ensure_processed_folder(self) -> None:
         if self._processed_ready:
@@ -256,6 +369,13 @@ def _header_bytes(item: dict[bytes, Any]) -> bytes:
         if key.startswith(b"BODY[HEADER]") and isinstance(value, bytes):
             return value
     return b""
+
+
+def _why_data(data: Any) -> str:
+    first = data[0] if isinstance(data, list) and data else data
+    if isinstance(first, bytes):
+        return first.decode("utf-8", "replace")
+    return str(first)
 
 
 def _why(exc: BaseException) -> str:

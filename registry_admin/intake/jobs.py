@@ -17,11 +17,12 @@ log = logging.getLogger(__name__)
 JOB_NAME = "mailbox_poll"
 
 
-def run_poll(app: Flask, *, hook: Hook | None = None) -> PollReport:
+def run_poll(app: Flask, *, hook: Hook | None = None, parse: bool = True) -> PollReport:
     """One poll of the configured mailbox, recorded in job_status; raises what stopped it.
 
     PollBusy (another process is polling) is raised without being recorded as a failure.
-    Call inside an application context.
+    Call inside an application context. `parse=False` stores and moves without parsing (for
+    measuring the durable path; see poll_mailbox_once).
     """
     settings = app.config["REGISTRY_SETTINGS"].mailbox
     started = utcnow()
@@ -32,6 +33,7 @@ def run_poll(app: Flask, *, hook: Hook | None = None) -> PollReport:
             source_from_settings(settings),
             max_message_bytes=settings.max_message_bytes,
             hook=hook,
+            parse=parse,
         )
     except PollBusy:
         session.rollback()

@@ -1,19 +1,31 @@
-"""The mailbox poll: store each message durably, then parse and queue it, then move it away.
+"""The mailbox poll: store each batch of messages durably, then parse and queue it, then move it.
 
-Order, per message, and why:
-1. fetch the raw bytes (with PEEK: never rely on or change \\Seen);
-2. store raw bytes, SHA-256 and (source, folder, UIDVALIDITY, UID, Message-ID), and COMMIT:
-   from here the message cannot be lost, whatever happens to the process or the parser;
-3. parse, classify and queue (create or update a RegistrationRequest), and COMMIT;
-4. only then move it on the server to the processed folder.
-A crash between any two steps is repaired by the next poll: the message is still in the folder,
-its hash is in the ledger, so it is not stored again; a row left `stored` is parsed then; and it
-is moved. The hashes are kept forever as tombstones, so after a UIDVALIDITY change the rescan
-lets them absorb every repeat. Any failure of the parser quarantines that one message (raw bytes
-kept) and the poll goes on; a database failure stops the poll before anything moves.
+Order, for every message, batch by batch:
+1. fetch the raw bytes of a batch (with PEEK: never rely on or change \\Seen) and check each
+   length against the size the server listed (a short read is fetched again, and after three
+   tries the bytes are kept as a quarantined message with the reason);
+2. store the raw bytes, SHA-256 and (source, folder, UIDVALIDITY, UID, Message-ID) of the new
+   messages of the batch, and COMMIT: from here no message of the batch can be lost, whatever
+   happens to the process or the parser;
+3. parse, classify and queue them (create or update a RegistrationRequest), and COMMIT;
+4. only then move the batch on the server to the processed folder (one UID MOVE).
+A crash between any two steps is repaired by the next poll: the messages are still in the
+folder, their hashes are in the ledger, so they are not stored again; a row left `stored` is
+parsed then; and they are moved. The hashes are kept forever as tombstones, so after a
+UIDVALIDITY change the rescan lets them absorb every repeat.
 
-The pipeline is the job's boundary: it commits, once per unit of work (a message's storage, its
-queueing, a batch's move).
+A batch is one transaction per step. If the batch's store or queue transaction fails for a
+reason of its own (not a database that is down), it is rolled back and done again one message
+per transaction, so that one poison message is quarantined and never blocks the others. A
+parser failure quarantines its message (raw bytes kept) and the poll goes on; a database
+failure stops the poll before anything more moves.
+
+A large poll parses in worker processes (parsepool.py): batch n is parsed there while batch
+n+1 is fetched and stored, and batch n is queued and moved once its parse is in. The order
+above still holds for every message.
+
+The pipeline is the job's boundary: it commits, once per unit of work (a batch's storage, its
+queueing, its move).
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -43,6 +55,7 @@ from registry_admin import businessid
 from registry_admin.db import utcnow
 from registry_admin.errors import Conflict, NotFound
 from registry_admin.intake.applicant import notification_language, reply_address
+from registry_admin.intake.headers import HeaderBlock
 from registry_admin.intake.models import (
     DECIDED_REQUEST_STATES,
     FINAL_MESSAGE_STATES,
@@ -51,6 +64,13 @@ from registry_admin.intake.models import (
     MailMessage,
     RegistrationRequest,
     SchedulerLock,
+)
+from registry_admin.intake.parsepool import (
+    POOL_MIN_MESSAGES,
+    Parser,
+    Pending,
+    default_workers,
+    parse_one,
 )
 from registry_admin.intake.sources import Envelope, MailSource
 from registry_admin.notify.outbox import enqueue
@@ -69,6 +89,8 @@ PG_LOCK_KEY = zlib.crc32(b"registry_admin:mailbox_poll")
 
 BATCH_MESSAGES = 100
 BATCH_BYTES = 32 * 1024 * 1024
+# Fetches of a message whose bytes do not come to the size the server listed.
+FETCH_TRIES = 3
 
 REFERENCE = re.compile(r"\bRA-(\d{4})-(\d{6})\b")
 # Database failures stop the poll (nothing moves); every other failure of one message
@@ -94,6 +116,11 @@ class PollReport:
     moved: int = 0
     uidvalidity_changed: bool = False
     message_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: PollReport) -> None:
+        """Add the counts of `other` (the queueing of one batch) to these."""
+        for name in ("requests", "followups", "ignored", "quarantined"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def summary(self) -> str:
         text = (
@@ -230,38 +257,269 @@ def poll_mailbox_once(
     *,
     max_message_bytes: int,
     hook: Hook | None = None,
+    parse: bool = True,
+    parse_workers: int | None = None,
 ) -> PollReport:
-    """One poll of `source`: every new message stored, parsed, queued and moved, in that order."""
+    """One poll of `source`: every new message stored, parsed, queued and moved, in that order.
+
+    `parse=False` leaves the new messages `stored` (the next poll does not see them again once
+    moved): for measuring the durable path alone. `parse_workers` is the number of parser
+    processes; by default as many as the cores for a poll of POOL_MIN_MESSAGES or more, else
+    none (the poll's own process parses).
+    """
     with poll_lock(session):
         source.open()
         try:
-            return _poll(session, source, max_message_bytes, hook or (lambda _step: None))
+            poll = _Poll(session, source, max_message_bytes, hook or (lambda _step: None))
+            return poll.run(parse=parse, parse_workers=parse_workers)
         finally:
             source.close()
 
 
-def _poll(session: Session, source: MailSource, max_bytes: int, hook: Hook) -> PollReport:
-    report = PollReport()
-    mark = _watermark(session, source, report)
-    envelopes = source.list_new(mark.last_uid if mark is not None else 0)
-    for batch in _batches(envelopes, max_bytes):
-        wanted = [e for e in batch if e.size <= max_bytes]
+@dataclass
+class _Batch:
+    """One batch on its way: its envelopes, and its ledger rows waiting to be parsed."""
+
+    envelopes: list[Envelope]
+    to_parse: list[tuple[int, bytes]]  # (ledger id, raw bytes), in the folder's order
+    parsing: Pending | None = None
+
+
+class _Poll:
+    def __init__(self, session: Session, source: MailSource, max_bytes: int, hook: Hook) -> None:
+        self.session, self.source, self.max_bytes, self.hook = session, source, max_bytes, hook
+        self.report = PollReport()
+        self.mark: MailboxWatermark | None = None
+        # Ledger rows stored by this poll whose parse and queueing are still to come.
+        self.in_flight: set[int] = set()
+
+    def run(self, *, parse: bool, parse_workers: int | None) -> PollReport:
+        session, report = self.session, self.report
+        self.mark = _watermark(session, self.source, report)
+        envelopes = self.source.list_new(self.mark.last_uid if self.mark is not None else 0)
+        if parse_workers is None:
+            wanted = sum(1 for e in envelopes if e.size <= self.max_bytes)
+            parse_workers = default_workers() if wanted >= POOL_MIN_MESSAGES else 0
+        with Parser(parse_workers if parse else 0) as parser:
+            waiting: _Batch | None = None
+            for envelopes_of_batch in _batches(envelopes, self.max_bytes):
+                batch = self._store(envelopes_of_batch)
+                if parse:
+                    batch.parsing = parser.submit([raw for _id, raw in batch.to_parse])
+                if waiting is not None:
+                    self._finish(waiting)
+                waiting = batch
+            if waiting is not None:
+                self._finish(waiting)
+        session.commit()
+        return report
+
+    # --- store -----------------------------------------------------------------------------
+
+    def _store(self, envelopes: list[Envelope]) -> _Batch:
+        session, source, report = self.session, self.source, self.report
+        wanted = [e for e in envelopes if e.size <= self.max_bytes]
         raw = source.fetch(wanted)
-        hook("after_fetch")
-        for envelope in batch:
-            if envelope.size > max_bytes:
-                _ingest_oversize(session, source, envelope, max_bytes, report)
+        problems = self._check_lengths(wanted, raw)
+        self.hook("after_fetch")
+        entries: list[tuple[Envelope, str, bytes | None]] = []
+        for envelope in envelopes:
+            if envelope.size > self.max_bytes:
+                entries.append((envelope, _oversize_hash(envelope), None))
             else:
-                _ingest(session, source, envelope, raw.pop(envelope.key), report, hook)
-        hook("before_move")
-        source.mark_done(batch)
-        report.moved += len(batch)
-        if mark is not None and batch[-1].uid is not None:
-            mark.last_uid = max(mark.last_uid, batch[-1].uid)
+                data = raw.pop(envelope.key)
+                entries.append((envelope, hashlib.sha256(data).hexdigest(), data))
+        existing = {
+            row.sha256: (row.id, row.state)
+            for row in session.execute(
+                select(MailMessage.sha256, MailMessage.id, MailMessage.state).where(
+                    MailMessage.sha256.in_({sha for _e, sha, _d in entries})
+                )
+            )
+        }
+        rows: list[dict[str, Any]] = []
+        order: list[tuple[str, int | None, bytes | None]] = []  # (sha, known id, raw) per row
+        seen: set[str] = set()
+        for envelope, sha, data in entries:
+            if sha in seen:
+                report.duplicates += 1
+                continue
+            seen.add(sha)
+            known = existing.get(sha)
+            if known is not None:
+                report.duplicates += 1
+                ledger_id, state = known
+                if state == "stored" and data is not None and ledger_id not in self.in_flight:
+                    # Stored by a poll that stopped before parsing it: finish the job now.
+                    order.append((sha, ledger_id, data))
+                continue
+            rows.append(self._row(envelope, sha, data, problems.get(envelope.key)))
+            order.append((sha, None, data))
+        ids = self._insert(rows)
+        new_ids = iter(ids)
+        to_parse: list[tuple[int, bytes]] = []
+        for (_sha, known_id, data), row in zip(order, _rows_in(order, rows), strict=True):
+            ledger_id = known_id if known_id is not None else next(new_ids)
+            if row is not None:
+                report.new += 1
+                report.message_ids.append(ledger_id)
+                if row["state"] == "oversize":
+                    report.oversize += 1
+                    log.warning(
+                        "message %s is oversize (%d bytes): recorded with headers only",
+                        ledger_id,
+                        row["size"],
+                    )
+                elif row["state"] == "quarantined":
+                    report.quarantined += 1
+                    log.warning("message %s quarantined: %s", ledger_id, row["error"])
+            if data is not None and (row is None or row["state"] == "stored"):
+                to_parse.append((ledger_id, data))
+                self.in_flight.add(ledger_id)
+        self.hook("after_store")
+        return _Batch(envelopes, to_parse)
+
+    def _check_lengths(self, wanted: list[Envelope], raw: dict[str, bytes]) -> dict[str, str]:
+        """Fetch again each message whose bytes do not come to its listed size; the reason for
+        each that still does not after FETCH_TRIES fetches (its bytes are kept, quarantined)."""
+        problems: dict[str, str] = {}
+        for envelope in wanted:
+            data = raw[envelope.key]
+            tries = 1
+            while len(data) != envelope.size and tries < FETCH_TRIES:
+                data = self.source.fetch([envelope])[envelope.key]
+                tries += 1
+            raw[envelope.key] = data
+            if len(data) != envelope.size:
+                problems[envelope.key] = (
+                    f"{len(data)} bytes fetched, {envelope.size} listed by the server "
+                    f"(RFC822.SIZE), {tries} times: kept as fetched for a person to check"
+                )
+        return problems
+
+    def _row(
+        self, envelope: Envelope, sha: str, data: bytes | None, problem: str | None
+    ) -> dict[str, Any]:
+        source = self.source
+        now = utcnow()
+        headers = HeaderBlock(data if data is not None else envelope.headers, _LEDGER_HEADERS)
+        row: dict[str, Any] = {
+            "source": source.identity,
+            "folder": source.folder,
+            "uidvalidity": source.uidvalidity,
+            "uid": envelope.uid,
+            "source_key": None if envelope.uid is not None else envelope.key[:255],
+            "message_id": _message_id(headers),
+            "sha256": sha,
+            "size": len(data) if data is not None else envelope.size,
+            "raw": data,
+            "raw_headers": None,
+            "state": "stored",
+            "error": None,
+            "received_at": now,
+            "processed_at": None,
+            "reprocessed_count": 0,
+            **_authentication(headers),
+        }
+        if data is None:
+            row.update(
+                raw_headers=envelope.headers,
+                state="oversize",
+                error=f"{envelope.size} bytes, over mailbox.max_message_bytes "
+                f"({self.max_bytes}): headers kept, body left in the processed folder",
+                processed_at=now,
+            )
+        elif problem is not None:
+            row.update(state="quarantined", error=problem, processed_at=now)
+        return row
+
+    def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert the batch's new rows in one transaction; on a failure of the batch's own,
+        one row per transaction, so that a row the database refuses cannot block the rest."""
+        if not rows:
+            return []
+        session = self.session
+        try:
+            ids = _insert_rows(session, rows)
             session.commit()
-        hook("after_move")
-    session.commit()
-    return report
+            return ids
+        except DATABASE_DOWN:
+            session.rollback()
+            raise
+        except Exception:
+            session.rollback()
+            log.warning("storing a batch failed: storing its messages one by one", exc_info=True)
+        return [self._insert_one(row) for row in rows]
+
+    def _insert_one(self, row: dict[str, Any]) -> int:
+        session = self.session
+        try:
+            (ledger_id,) = _insert_rows(session, [row])
+            session.commit()
+            return ledger_id
+        except DATABASE_DOWN:
+            session.rollback()
+            raise
+        except Exception as exc:
+            session.rollback()
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        # Keep the bytes and the tombstone; leave out what was read from the headers.
+        bare = {
+            **row,
+            "message_id": None,
+            "source_key": None if row["source_key"] is None else "?",
+            "auth_dkim": None,
+            "auth_spf": None,
+            "auth_dmarc": None,
+            "auth_failed": False,
+            "state": "quarantined" if row["state"] == "stored" else row["state"],
+            "error": f"could not be stored as received ({reason})"[:2000],
+            "processed_at": utcnow(),
+        }
+        (ledger_id,) = _insert_rows(session, [bare])
+        session.commit()
+        return ledger_id
+
+    # --- parse, queue, move ------------------------------------------------------------------
+
+    def _finish(self, batch: _Batch) -> None:
+        session, report = self.session, self.report
+        if batch.parsing is not None and batch.to_parse:
+            results = batch.parsing.results()
+            _queue_batch(session, batch.to_parse, results, report)
+        self.in_flight.difference_update(ledger_id for ledger_id, _raw in batch.to_parse)
+        self.hook("after_commit")
+        self.hook("before_move")
+        self.source.mark_done(batch.envelopes)
+        report.moved += len(batch.envelopes)
+        mark = self.mark
+        if mark is not None and batch.envelopes[-1].uid is not None:
+            mark.last_uid = max(mark.last_uid, batch.envelopes[-1].uid)
+            session.commit()
+        self.hook("after_move")
+
+
+_LEDGER_HEADERS = frozenset({"message-id", "authentication-results"})
+
+
+def _rows_in(
+    order: list[tuple[str, int | None, bytes | None]], rows: list[dict[str, Any]]
+) -> Iterator[dict[str, Any] | None]:
+    """The new row of each entry of `order` (None for a row already in the ledger)."""
+    new = iter(rows)
+    for _sha, known_id, _data in order:
+        yield next(new) if known_id is None else None
+
+
+def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    table = MailMessage.__table__
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.connection().execute(statement, rows).scalars())
+
+
+def _oversize_hash(envelope: Envelope) -> str:
+    # The body is never fetched: the tombstone is the hash of the size and the header block.
+    return hashlib.sha256(b"oversize\0%d\0" % envelope.size + envelope.headers).hexdigest()
 
 
 def _watermark(session: Session, source: MailSource, report: PollReport) -> MailboxWatermark | None:
@@ -300,86 +558,6 @@ def _batches(envelopes: Sequence[Envelope], max_bytes: int) -> Iterator[list[Env
         yield batch
 
 
-def _ingest(
-    session: Session,
-    source: MailSource,
-    envelope: Envelope,
-    raw: bytes,
-    report: PollReport,
-    hook: Hook,
-) -> MailMessage:
-    sha = hashlib.sha256(raw).hexdigest()
-    existing = session.scalar(select(MailMessage).where(MailMessage.sha256 == sha))
-    if existing is not None:
-        report.duplicates += 1
-        if existing.state == "stored":
-            # Stored by a poll that stopped before parsing it: finish the job now.
-            process_message(session, existing, report, raw=raw)
-            session.commit()
-        return existing
-    headers = _headers(envelope.headers or raw)
-    message = MailMessage(
-        source=source.identity,
-        folder=source.folder,
-        uidvalidity=source.uidvalidity,
-        uid=envelope.uid,
-        source_key=None if envelope.uid is not None else envelope.key[:255],
-        message_id=_message_id(headers),
-        sha256=sha,
-        size=len(raw),
-        raw=raw,
-        state="stored",
-        received_at=utcnow(),
-    )
-    _record_authentication(message, headers)
-    session.add(message)
-    session.commit()
-    report.new += 1
-    report.message_ids.append(message.id)
-    hook("after_store")
-    process_message(session, message, report, raw=raw)
-    session.commit()
-    hook("after_commit")
-    return message
-
-
-def _ingest_oversize(
-    session: Session, source: MailSource, envelope: Envelope, max_bytes: int, report: PollReport
-) -> None:
-    # The body is never fetched: the tombstone is the hash of the size and the header block.
-    sha = hashlib.sha256(b"oversize\0%d\0" % envelope.size + envelope.headers).hexdigest()
-    if session.scalar(select(MailMessage.id).where(MailMessage.sha256 == sha)) is not None:
-        report.duplicates += 1
-        return
-    headers = _headers(envelope.headers)
-    message = MailMessage(
-        source=source.identity,
-        folder=source.folder,
-        uidvalidity=source.uidvalidity,
-        uid=envelope.uid,
-        source_key=None if envelope.uid is not None else envelope.key[:255],
-        message_id=_message_id(headers),
-        sha256=sha,
-        size=envelope.size,
-        raw=None,
-        raw_headers=envelope.headers,
-        state="oversize",
-        error=f"{envelope.size} bytes, over mailbox.max_message_bytes ({max_bytes}): "
-        "headers kept, body left in the processed folder",
-        received_at=utcnow(),
-        processed_at=utcnow(),
-    )
-    _record_authentication(message, headers)
-    session.add(message)
-    session.commit()
-    report.new += 1
-    report.oversize += 1
-    report.message_ids.append(message.id)
-    log.warning(
-        "message %s is oversize (%d bytes): recorded with headers only", message.id, envelope.size
-    )
-
-
 # --- headers -------------------------------------------------------------------------------------
 
 
@@ -410,9 +588,10 @@ def _message_id(headers: Any) -> str | None:
 
 _AUTH_METHOD = re.compile(r"\b(dkim|spf|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
 _AUTH_VERDICT = {"pass": "pass", "fail": "fail", "softfail": "fail", "permerror": "fail"}
+_NO_AUTHENTICATION = {"auth_dkim": None, "auth_spf": None, "auth_dmarc": None, "auth_failed": False}
 
 
-def _record_authentication(message: MailMessage, headers: Any) -> None:
+def _authentication(headers: Any) -> dict[str, Any]:
     """The receiving server's verdict: the topmost Authentication-Results header, which that
     server prepended. A failure is flagged for the reviewer, never a reason to reject."""
     try:
@@ -420,14 +599,16 @@ def _record_authentication(message: MailMessage, headers: Any) -> None:
     except Exception:
         value = None
     if not value:
-        return
+        return dict(_NO_AUTHENTICATION)
     verdicts: dict[str, str] = {}
     for method, result in _AUTH_METHOD.findall(str(value)):
         verdicts.setdefault(method.lower(), _AUTH_VERDICT.get(result.lower(), "none"))
-    message.auth_dkim = verdicts.get("dkim", "none")
-    message.auth_spf = verdicts.get("spf", "none")
-    message.auth_dmarc = verdicts.get("dmarc", "none")
-    message.auth_failed = "fail" in verdicts.values()
+    return {
+        "auth_dkim": verdicts.get("dkim", "none"),
+        "auth_spf": verdicts.get("spf", "none"),
+        "auth_dmarc": verdicts.get("dmarc", "none"),
+        "auth_failed": "fail" in verdicts.values(),
+    }
 
 
 # --- parse and queue -----------------------------------------------------------------------------
@@ -440,21 +621,29 @@ def process_message(
     *,
     raw: bytes | None = None,
 ) -> None:
-    """Parse a stored message and queue it; on any parser failure, quarantine it.
+    """Parse a stored message (in this process) and queue it; on any parser failure, quarantine
+    it.
 
     Flushes but does not commit. A database failure propagates (nothing is quarantined for a
     fault that is not the message's).
     """
-    from registry_admin.intake.parse import IntakeError, parse_message
+    from registry_admin.intake.parse import IntakeError
 
-    report = report if report is not None else PollReport()
+    raw = raw if raw is not None else message.raw
+    result = IntakeError("the raw bytes are no longer stored") if raw is None else parse_one(raw)
+    _process_parsed(session, message, result, report if report is not None else PollReport(), raw)
+
+
+def _process_parsed(
+    session: Session, message: MailMessage, result: Any, report: PollReport, raw: bytes | None
+) -> None:
+    """Queue one message from its parse result, or quarantine it: for the parser's refusal, or
+    for any failure of its own while queueing (rolled back first). Flushes, does not commit."""
     message_pk = message.id
     try:
-        raw = raw if raw is not None else message.raw
-        if raw is None:
-            raise IntakeError("the raw bytes are no longer stored")
-        parsed = parse_message(raw)
-        _queue(session, message, parsed, report, raw)
+        if isinstance(result, BaseException):
+            raise result
+        _queue(session, message, result, report, raw or b"")
         session.flush()
     except DATABASE_DOWN:
         raise
@@ -463,15 +652,57 @@ def process_message(
         message = session.get(MailMessage, message_pk)  # type: ignore[assignment]
         if message is None:
             raise
-        if isinstance(exc, IntakeError):
-            log.warning("message %s quarantined: %s", message_pk, exc)
-        else:
-            log.exception("message %s quarantined after an unexpected error", message_pk)
-        message.state = "quarantined"
-        message.error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.processed_at = utcnow()
-        report.quarantined += 1
+        _quarantine(message, exc, report)
         session.flush()
+
+
+def _quarantine(message: MailMessage, exc: BaseException, report: PollReport) -> None:
+    from registry_admin.intake.parse import IntakeError
+
+    if isinstance(exc, IntakeError):
+        log.warning("message %s quarantined: %s", message.id, exc)
+    else:
+        log.error("message %s quarantined after an unexpected error", message.id, exc_info=exc)
+    message.state = "quarantined"
+    message.error = f"{type(exc).__name__}: {exc}"[:2000]
+    message.processed_at = utcnow()
+    report.quarantined += 1
+
+
+def _queue_batch(
+    session: Session, to_parse: list[tuple[int, bytes]], results: list[Any], report: PollReport
+) -> None:
+    """Queue a batch's parsed messages in one transaction and commit. If that fails for a reason
+    of its own (not a database that is down), roll it back and queue the messages one per
+    transaction, so that a message that fails alone is quarantined and the rest are queued."""
+    attempt = PollReport()
+    try:
+        ids = [ledger_id for ledger_id, _raw in to_parse]
+        messages = {
+            m.id: m for m in session.scalars(select(MailMessage).where(MailMessage.id.in_(ids)))
+        }
+        for (ledger_id, raw), result in zip(to_parse, results, strict=True):
+            message = messages[ledger_id]
+            if isinstance(result, BaseException):
+                _quarantine(message, result, attempt)
+            else:
+                _queue(session, message, result, attempt, raw)
+        session.flush()
+        session.commit()
+    except DATABASE_DOWN:
+        session.rollback()
+        raise
+    except Exception:
+        session.rollback()
+        log.warning("queueing a batch failed: queueing its messages one by one", exc_info=True)
+        attempt = PollReport()
+        for (ledger_id, raw), result in zip(to_parse, results, strict=True):
+            message = session.get(MailMessage, ledger_id)
+            if message is None:
+                raise
+            _process_parsed(session, message, result, attempt, raw)
+            session.commit()
+    report.add(attempt)
 
 
 def _queue(

@@ -1,8 +1,9 @@
 """The small interface every mailbox source offers the pipeline, and the factory from settings.
 
-A source lists the messages that may be new (above a UID watermark where it has UIDs), gives
-their sizes and headers without marking them read, fetches raw bytes in batches, and moves a
-message out of the way (`mark_done`) only when the caller has committed it to the ledger.
+A source lists the messages that may be new (above a UID watermark where it has UIDs) with their
+sizes, without marking them read, and the header block of any message over the size limit (whose
+body is never fetched); it fetches raw bytes in batches, and moves a batch out of the way
+(`mark_done`) only when the caller has committed it to the ledger.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Envelope:
     key: str  # the UID as text (IMAP) or the Maildir file name key
     uid: int | None
     size: int
-    headers: bytes
+    headers: bytes  # the header block; a source may leave it empty for a message within the limit
 
 
 class MailSource(Protocol):
@@ -48,7 +49,8 @@ class MailSource(Protocol):
         ...
 
     def fetch(self, envelopes: Sequence[Envelope]) -> dict[str, bytes]:
-        """The raw bytes of each message, by key; raises SourceError on a short read."""
+        """The raw bytes of each message, by key, as read: the pipeline compares each length
+        with the listed size. Raises SourceError when the mailbox cannot be read."""
         ...
 
     def mark_done(self, envelopes: Iterable[Envelope]) -> None:

@@ -37,15 +37,76 @@ def test_lists_fetches_byte_exact_without_setting_seen(mailbox: Mailbox) -> None
         assert source.uidvalidity == mailbox.uidvalidity()
         envelopes = source.list_new(0)
         assert [e.uid for e in envelopes] == [1]
-        assert (
-            envelopes[0].headers.startswith(b"Received:") or b"Message-ID" in envelopes[0].headers
-        )
+        served = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        assert envelopes[0].size == len(served)
+        assert envelopes[0].headers == b""  # within the limit: only the size is listed
         fetched = source.fetch(envelopes)
-        assert fetched["1"] == raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        assert fetched["1"] == served
         assert source.list_new(1) == []
     finally:
         source.close()
     assert b"\\Seen" not in mailbox.flags()[1]
+
+
+def test_an_oversize_message_is_listed_with_its_header_block(mailbox: Mailbox) -> None:
+    small, big = corpus("009_autoreply_en.eml"), corpus(REQUEST)
+    mailbox.append(small)
+    mailbox.append(big)
+    limit = len(small) + 100
+    assert len(big) > limit
+    source = _source(mailbox, max_message_bytes=limit)
+    source.open()
+    try:
+        first, second = source.list_new(0)
+    finally:
+        source.close()
+    assert first.headers == b""
+    served = big.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    assert second.size == len(served)
+    assert served.startswith(second.headers) and second.headers.endswith(b"\r\n\r\n")
+
+
+def test_many_uids_are_listed_fetched_and_moved_as_ranges(mailbox: Mailbox) -> None:
+    raws = [corpus(REQUEST).replace(b"Subject:", b"Subject: %d" % i, 1) for i in range(12)]
+    with mailbox.client() as c:
+        c.multiappend("INBOX", raws)
+    source = _source(mailbox)
+    source.open()
+    try:
+        envelopes = source.list_new(0)
+        assert [e.uid for e in envelopes] == list(range(1, 13))
+        chosen = [e for e in envelopes if e.uid not in (4, 9)]
+        fetched = source.fetch(chosen)
+        assert sorted(int(k) for k in fetched) == [1, 2, 3, 5, 6, 7, 8, 10, 11, 12]
+        assert all(len(fetched[e.key]) == e.size for e in chosen)
+        source.mark_done(chosen)
+        assert [e.uid for e in source.list_new(0)] == [4, 9]
+        assert source.list_new(4)[0].uid == 9
+    finally:
+        source.close()
+    assert len(mailbox.contents("Processed")) == 10
+
+
+def test_uid_sets_name_exactly_the_uids() -> None:
+    from registry_admin.intake.imap import uid_set
+
+    assert uid_set([]) == ""
+    assert uid_set([7]) == "7"
+    assert uid_set([3, 1, 2, 2, 5, 7, 8, 9, 11]) == "1:3,5,7:9,11"
+
+
+def test_unusual_fetch_responses_fall_back_to_the_general_parser() -> None:
+    from registry_admin.intake.imap import _fast_bodies, _fast_sizes
+
+    assert _fast_sizes([b"1 (UID 7 RFC822.SIZE 12)", b"2 (RFC822.SIZE 5 UID 8)"]) == {7: 12, 8: 5}
+    assert _fast_sizes([b"1 (FLAGS (\\Seen) UID 7 RFC822.SIZE 12)"]) is None
+    body = b"Subject: x\r\n\r\nhi\r\n"
+    head = b"1 (UID 7 BODY[] {%d}" % len(body)
+    assert _fast_bodies([(head, body), b")"]) == {7: body}
+    assert _fast_bodies([(b"1 (BODY[] {%d}" % len(body), body), b" UID 7)"]) == {7: body}
+    assert _fast_bodies([(head, body), b" FLAGS (\\Seen))"]) is None
+    assert _fast_bodies([(head, body[:-1]), b")"]) is None
+    assert _fast_bodies([b"1 (UID 7 BODY[] NIL)"]) is None
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])

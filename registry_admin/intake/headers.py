@@ -1,0 +1,89 @@
+"""The top-level header fields of a raw message, read as `email` reads them, without the body.
+
+`HeaderBlock(raw).get(name)` gives what `BytesHeaderParser(policy=compat32).parsebytes(raw)
+.get(name)` gives, for every input: the same line splitting (CR, LF or CRLF), the same end of the
+header block (the first line that is neither a field, a continuation nor a leading "From "), the
+same unfolding and the same value for 8-bit bytes. It reads only the header block, so the
+ingest pays for a message's headers, not for its size. tests/intake/test_headers.py holds it to
+the email package on the corpus and on generated input.
+"""
+
+from __future__ import annotations
+
+import re
+from email.policy import compat32
+from typing import Any
+
+# As in email.feedparser.
+_HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+# The first empty line: a line end followed by another (a CR before LF belongs to its CRLF).
+_EMPTY_LINE = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+_STARTS_EMPTY = re.compile(rb"\r\n|\r|\n")
+
+
+def _header_bytes(raw: bytes) -> bytes:
+    """The bytes up to and including the first empty line: the header block lies inside."""
+    if _STARTS_EMPTY.match(raw):
+        return b""
+    found = _EMPTY_LINE.search(raw)
+    return raw if found is None else raw[: found.end()]
+
+
+def header_fields(raw: bytes, names: frozenset[str] | None = None) -> list[tuple[str, str]]:
+    """The (name, value) pairs `email` would store for the message's top-level headers; with
+    `names` (lower case), only the fields of those names."""
+    text = _header_bytes(raw).decode("ascii", "surrogateescape")
+    lines = _LINES.findall(text)
+    match = _HEADER_LINE.match
+    fields: list[tuple[str, str]] = []
+    last: list[str] = []
+    count = len(lines)
+    for number, line in enumerate(lines):
+        if not match(line):
+            count = number
+            break
+    for number in range(count):
+        line = lines[number]
+        if line[0] in " \t":
+            if last:
+                last.append(line)
+            continue
+        if last:
+            fields.append(compat32.header_source_parse(last))
+            last = []
+        if line.startswith("From "):
+            if number == count - 1 and number != 0:
+                break  # the first line of the body, as `email` reads it
+            continue  # the Unix "From " line, or a misplaced one: not a field
+        colon = line.find(":")
+        if colon == 0:
+            continue  # no field name
+        if names is None or line[:colon].lower() in names:
+            last = [line]
+    if last:
+        fields.append(compat32.header_source_parse(last))
+    return fields
+
+
+class HeaderBlock:
+    """The top-level header fields of a message, looked up as `email.message.Message` does;
+    with `names`, only those fields are kept."""
+
+    __slots__ = ("_first", "_names")
+
+    def __init__(self, raw: bytes, names: frozenset[str] | None = None) -> None:
+        first: dict[str, tuple[str, str]] = {}
+        for name, value in header_fields(raw, names):
+            first.setdefault(name.lower(), (name, value))
+        self._first = first
+        self._names = names
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        key = name.lower()
+        if self._names is not None and key not in self._names:
+            raise KeyError(f"{name} was not read")
+        found = self._first.get(key)
+        if found is None:
+            return failobj
+        return compat32.header_fetch_parse(*found)
