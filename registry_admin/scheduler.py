@@ -35,6 +35,15 @@ def municipality_sync(app: Flask) -> None:
     run_job(app, "municipality_sync", job)
 
 
+def poll_then_link_bounces(app: Flask) -> None:
+    """Poll the mailbox, then link the bounces it brought to their notifications."""
+    from registry_admin.intake.jobs import poll_mailbox
+    from registry_admin.notify.jobs import link_bounces
+
+    poll_mailbox(app)
+    link_bounces(app)
+
+
 def run_job(app: Flask, name: str, job: Callable[[], str]) -> bool:
     """Run one job in an application context and record its outcome; never raises."""
     with app.app_context():
@@ -65,13 +74,12 @@ def _add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         "replace_existing": True,
     }
     from registry_admin.api.jobs import compact_disclosures
-    from registry_admin.intake.jobs import poll_mailbox
     from registry_admin.notify.jobs import deliver_outbox
     from registry_admin.webhooks.jobs import deliver_webhooks
 
     poll_seconds = app.config["REGISTRY_SETTINGS"].mailbox.poll_seconds
     scheduler.add_job(
-        poll_mailbox,
+        poll_then_link_bounces,
         "interval",
         seconds=poll_seconds,
         args=[app],

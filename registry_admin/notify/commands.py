@@ -1,4 +1,4 @@
-"""`registry-admin outbox send --once`: one round of delivery, as the scheduler would do it."""
+"""`registry-admin outbox send --once | link-bounces | retry ID`: the outbox from the shell."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from registry_admin.db import db, utcnow
+from registry_admin.db import db, transaction, utcnow
 
 
 @click.group("outbox")
@@ -40,3 +40,30 @@ def send_command(once: bool) -> None:
         )
         sys.exit(1)
     click.echo(summary.line())
+
+
+@outbox_command.command("link-bounces")
+@with_appcontext
+def link_bounces_command() -> None:
+    """Link the stored bounces to their notifications and mark those bounced."""
+    from registry_admin.notify.bounces import link_bounces
+
+    summary = link_bounces(db.session(), utcnow())
+    click.echo(summary.line())
+    for error in summary.errors:
+        click.echo(f"registry-admin: {error}", err=True)
+    if summary.errors:
+        sys.exit(1)
+
+
+@outbox_command.command("retry")
+@click.argument("notification_id", type=int)
+@with_appcontext
+def retry_command(notification_id: int) -> None:
+    """Queue a failed notification again, due now (audited as the operator)."""
+    from registry_admin.cli import cli_actor, domain_errors
+    from registry_admin.notify.outbox import retry_notification
+
+    with domain_errors(), transaction() as session:
+        retry_notification(session, notification_id, actor=cli_actor())
+    click.echo(f"notification {notification_id} queued again")

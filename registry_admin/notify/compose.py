@@ -10,6 +10,7 @@ values that pass these checks are.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -24,11 +25,22 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    DictLoader,
+    Environment,
+    FileSystemLoader,
+    TemplateError,
+    select_autoescape,
+)
+from jinja2.sandbox import SandboxedEnvironment
 
 from registry_admin.db import resource_path
 from registry_admin.errors import InvalidInput
-from registry_admin.notify.models import KINDS, LANGUAGES
+from registry_admin.notify.models import KINDS, LANGUAGES, PARTS
+
+log = logging.getLogger(__name__)
 
 # Receipts and lists of missing items answer the applicant's mail automatically (RFC 3834);
 # decisions are made by a person.
@@ -145,11 +157,11 @@ def address_domain(address: str) -> str:
 # --- rendering ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """Jinja for `templates/email/...`: autoescaping in .html templates only."""
-    return Environment(
-        loader=FileSystemLoader(str(resource_path("templates"))),
+def _environment(loader: BaseLoader) -> Environment:
+    # Sandboxed: admins edit the wording, and a template of theirs must not reach Python's
+    # internals. The files are rendered the same way, so there is one way to render.
+    return SandboxedEnvironment(
+        loader=loader,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -157,18 +169,67 @@ def environment() -> Environment:
     )
 
 
-def render(kind: str, language: str, context: Mapping[str, Any]) -> Rendered:
-    """The subject, text and HTML bodies of `kind` in `language` (fi, sv or en)."""
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Jinja for `templates/email/...`: sandboxed, autoescaping in .html templates only."""
+    return _environment(FileSystemLoader(str(resource_path("templates"))))
+
+
+def template_name(kind: str, part: str) -> str:
+    return f"email/{kind}/{part}"
+
+
+def default_source(kind: str, part: str) -> str:
+    """The shipped wording of one part: the template file."""
+    env = environment()
+    assert env.loader is not None
+    return env.loader.get_source(env, template_name(kind, part))[0]
+
+
+def render_part(
+    kind: str, language: str, part: str, context: Mapping[str, Any], source: str | None = None
+) -> str:
+    """One part rendered from `source` (an admin's wording) or else from its file.
+
+    Raises jinja2.TemplateError (the sandbox's SecurityError included) when it fails.
+    """
+    env = environment()
+    if source is not None:
+        # Under the file's own name, so that .html autoescapes exactly as the file does.
+        loader = ChoiceLoader([DictLoader({template_name(kind, part): source}), env.loader])  # type: ignore[list-item]
+        env = _environment(loader)
+    values = {**context, "language": language, "kind": kind}
+    return env.get_template(template_name(kind, part)).render(values)
+
+
+def render(
+    kind: str,
+    language: str,
+    context: Mapping[str, Any],
+    overrides: Mapping[str, str] | None = None,
+) -> Rendered:
+    """The subject, text and HTML bodies of `kind` in `language` (fi, sv or en).
+
+    `overrides` maps a part (subject.txt, body.txt, body.html) to an admin's wording. One that
+    fails on this context falls back to the file, so a wording never stops a notification.
+    """
     if kind not in KINDS:
         raise InvalidInput(f"unknown notification kind {kind!r}")
     if language not in LANGUAGES:
         raise InvalidInput(f"unknown language {language!r}")
-    env = environment()
-    values = {**context, "language": language, "kind": kind}
-    parts = [
-        env.get_template(f"email/{kind}/{name}").render(values)
-        for name in ("subject.txt", "body.txt", "body.html")
-    ]
+    overrides = overrides or {}
+    parts = []
+    for part in PARTS:
+        source = overrides.get(part)
+        if source is not None:
+            try:
+                parts.append(render_part(kind, language, part, context, source))
+                continue
+            except TemplateError as exc:
+                log.warning(
+                    "%s %s %s: edited wording failed, file used: %s", kind, language, part, exc
+                )
+        parts.append(render_part(kind, language, part, context))
     # The subject template is one line; its surrounding whitespace is layout, not content.
     subject = tidy_spaces(parts[0].removesuffix("\n"))
     return Rendered(subject=subject, text=parts[1], html=parts[2])

@@ -27,3 +27,20 @@ def deliver_outbox(app: Flask) -> None:
         return summary.line()
 
     run_job(app, "outbox_delivery", job)
+
+
+def link_bounces(app: Flask) -> None:
+    """Link the stored bounces to their notifications (job id `bounce_linking`)."""
+    from registry_admin.notify.bounces import link_bounces as link
+
+    def job() -> str:
+        summary = link(db.session(), utcnow())
+        if summary.errors:
+            raise BouncesUnread("; ".join(summary.errors[:5]))
+        return summary.line()
+
+    run_job(app, "bounce_linking", job)
+
+
+class BouncesUnread(Exception):
+    """A stored bounce could not be read; it is tried again in the next round."""

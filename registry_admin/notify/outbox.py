@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry_admin.db import utcnow
-from registry_admin.errors import InvalidInput
+from registry_admin.errors import Conflict, InvalidInput, NotFound
 from registry_admin.notify.compose import (
     MAX_REFERENCES,
     UnsafeHeaderValue,
@@ -30,6 +30,8 @@ from registry_admin.notify.compose import (
     render,
 )
 from registry_admin.notify.models import KINDS, LANGUAGES, Notification
+from registry_admin.notify.wording import overrides_for
+from registry_admin.registry.services import record_audit
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,12 @@ def enqueue(
             reference = check_reference(reference)
         except UnsafeHeaderValue as exc:
             reference, problem = None, problem or str(exc)
-    rendered = render(kind, language, {**context, "reference": reference})
+    rendered = render(
+        kind,
+        language,
+        {**context, "reference": reference},
+        overrides_for(session, kind, language),
+    )
     try:
         check_header_text(rendered.subject, "Subject")
     except UnsafeHeaderValue as exc:
@@ -186,3 +193,26 @@ def configured_setting(key: str, default: Any) -> Any:
         return default
     settings = current_app.config.get("REGISTRY_SETTINGS")
     return getattr(getattr(settings, "smtp", None), key, default)
+
+
+def retry_notification(
+    session: Session, notification_id: int, *, actor: str, remote_addr: str | None = None
+) -> Notification:
+    """Queue a failed notification again, due now, with its attempts counted from zero."""
+    row = session.get(Notification, notification_id)
+    if row is None:
+        raise NotFound(f"no notification {notification_id}")
+    if row.state != "failed":
+        raise Conflict(f"notification {notification_id} is {row.state}, not failed")
+    before = {"state": row.state, "attempts": row.attempts, "last_error": row.last_error}
+    row.state, row.attempts, row.next_attempt_at = "queued", 0, utcnow()
+    record_audit(
+        session,
+        actor,
+        "notify.retry",
+        before={"notification_id": row.id, **before},
+        after={"notification_id": row.id, "state": "queued"},
+        remote_addr=remote_addr,
+    )
+    session.flush()
+    return row

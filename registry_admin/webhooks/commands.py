@@ -1,4 +1,4 @@
-"""`registry-admin webhooks add URL | list | remove ID | send --once`: endpoints kept in the database."""
+"""`registry-admin webhooks add URL | list | remove ID | send --once | retry ID | skip ID`."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def add_command(url: str) -> None:
 @with_appcontext
 def list_command() -> None:
     """The endpoints and the state of their deliveries."""
-    from registry_admin.webhooks.models import WebhookDelivery, WebhookEndpoint
+    from registry_admin.webhooks.models import STATES, WebhookDelivery, WebhookEndpoint
 
     with transaction() as session:
         endpoints = session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
@@ -70,10 +70,7 @@ def list_command() -> None:
             click.echo("no webhook endpoints")
             return
         for ep in endpoints:
-            states = ", ".join(
-                f"{counts.get((ep.id, s), 0)} {s}"
-                for s in ("queued", "sending", "delivered", "failed")
-            )
+            states = ", ".join(f"{counts.get((ep.id, s), 0)} {s}" for s in STATES)
             flag = "active" if ep.active else "inactive"
             click.echo(f"{ep.id}\t{ep.url}\t{flag}\tcursor {ep.cursor}\t{states}")
             last = session.scalar(
@@ -118,3 +115,47 @@ def send_command(once: bool) -> None:
     click.echo(summary.line())
     if summary.unreachable:
         sys.exit(1)
+
+
+@webhooks_group.command("retry")
+@click.argument("delivery_id", type=int)
+@with_appcontext
+def retry_command(delivery_id: int) -> None:
+    """Queue a failed delivery again, due now (audited as the operator)."""
+    from registry_admin.cli import cli_actor, domain_errors
+    from registry_admin.webhooks.actions import retry_delivery
+
+    with domain_errors(), transaction() as session:
+        retry_delivery(session, delivery_id, actor=cli_actor())
+    click.echo(f"webhook delivery {delivery_id} queued again")
+
+
+@webhooks_group.command("skip")
+@click.argument("delivery_id", type=int)
+@with_appcontext
+def skip_command(delivery_id: int) -> None:
+    """Give up a failed delivery, so that the later ones of its organization go (audited)."""
+    from registry_admin.cli import cli_actor, domain_errors
+    from registry_admin.webhooks.actions import skip_delivery
+
+    with domain_errors(), transaction() as session:
+        skip_delivery(session, delivery_id, actor=cli_actor())
+    click.echo(f"webhook delivery {delivery_id} skipped")
+
+
+@webhooks_group.command("failed")
+@with_appcontext
+def failed_command() -> None:
+    """The failed deliveries and how many later ones each holds back."""
+    from registry_admin.webhooks.actions import blocked_deliveries
+
+    with transaction() as session:
+        blocked = blocked_deliveries(session)
+        if not blocked:
+            click.echo("no failed webhook deliveries")
+        for item in blocked:
+            d = item.delivery
+            click.echo(
+                f"{d.id}\tendpoint {d.endpoint_id}\tcursor {d.cursor}\t{d.business_id}\t"
+                f"holds back {item.held_back}\t{d.last_error or ''}"
+            )

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from registry_admin.webhooks.models import WebhookDelivery, WebhookEndpoint
+from registry_admin.webhooks.models import DONE_STATES, WebhookDelivery, WebhookEndpoint
 from registry_admin.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def _earlier_undelivered() -> Any:
             earlier.endpoint_id == WebhookDelivery.endpoint_id,
             earlier.business_id == WebhookDelivery.business_id,
             earlier.cursor < WebhookDelivery.cursor,
-            earlier.state != "delivered",
+            earlier.state.not_in(DONE_STATES),
         )
     )
 

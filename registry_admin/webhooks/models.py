@@ -26,7 +26,11 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 # queued -> sending -> delivered; sending -> queued (retried later) or failed (attempts used up).
 # A row left in `sending` past its deadline (a crash during the attempt) is sent again.
-STATES = ("queued", "sending", "delivered", "failed")
+# failed -> queued when an admin retries it now; failed -> skipped when an admin gives it up,
+# which lets the later deliveries of its Business ID go.
+STATES = ("queued", "sending", "delivered", "failed", "skipped")
+# Deliveries that no longer hold back the later ones of their endpoint and Business ID.
+DONE_STATES = ("delivered", "skipped")
 
 
 class WebhookEndpoint(Base):
