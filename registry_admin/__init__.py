@@ -92,9 +92,11 @@ def _register_blueprints(app: Flask) -> None:
     from registry_admin.api.routes import bp as api_bp
     from registry_admin.api.routes import json_response
     from registry_admin.health import bp as health_bp
+    from registry_admin.notify.views import bp as notify_admin_bp
     from registry_admin.review import auth, i18n
     from registry_admin.review.queue import bp as review_bp
     from registry_admin.review.routes import bp as registry_ui_bp
+    from registry_admin.webhooks.views import bp as webhooks_admin_bp
 
     security.init_app(app)
     # The API authenticates each request by its bearer token; no cookie, so no CSRF.
@@ -106,6 +108,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(registry_ui_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(notify_admin_bp)
+    app.register_blueprint(webhooks_admin_bp)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | tuple[str, int]:

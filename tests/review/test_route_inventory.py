@@ -43,6 +43,15 @@ INVENTORY = {
     "review.ask_missing": "reviewer",
     "review.not_request": "reviewer",
     "review.correct": "reviewer",
+    "notify_admin.outbox": "viewer",
+    "notify_admin.retry": "admin",
+    "notify_admin.wording_list": "admin",
+    "notify_admin.edit_wording": "admin",
+    "notify_admin.reset_wording": "admin",
+    "notify_admin.wording_frame": "admin",
+    "webhooks_admin.webhooks": "admin",
+    "webhooks_admin.retry": "admin",
+    "webhooks_admin.skip": "admin",
 }
 ROLE_ORDER = ("viewer", "reviewer", "admin")
 SAMPLE_ARGS = {
@@ -51,6 +60,11 @@ SAMPLE_ARGS = {
     "request_id": 1,
     "message_id": 1,
     "index": 0,
+    "notification_id": 1,
+    "delivery_id": 1,
+    "kind": "missing",
+    "language": "sv",
+    "part": "body.html",
 }
 # Session bookkeeping of sign-ins is not domain state.
 BOOKKEEPING = {"staff_sessions", "login_failures", "alembic_version"}
