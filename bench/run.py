@@ -45,16 +45,21 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def _view_load_seconds(config: Path) -> dict[str, Any]:
+def _timed_step(script: str, config: Path) -> dict[str, Any]:
+    """Run one of the bench's timing scripts in a fresh process; the JSON it prints last."""
     done = subprocess.run(
-        [sys.executable, str(BENCH_DIR / "viewload.py"), str(config)],
+        [sys.executable, str(BENCH_DIR / script), str(config)],
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"timing the view load failed:\n{done.stderr}")
+        raise RuntimeError(f"{script} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _per_row_us(compaction: dict[str, Any]) -> float:
+    return compaction["cpu_seconds"] / max(compaction["rows"], 1) * 1e6
 
 
 def _median(results: list[wrkbench.WrkResult], key: str) -> float:
@@ -75,7 +80,7 @@ def bench_size(size: int, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
             f"N={size:,}: registry built in {time.perf_counter() - started:.1f} s "
             f"(bulk insert {registry.insert_seconds:.1f} s)"
         )
-        view_load = _view_load_seconds(registry.config)
+        view_load = _timed_step("viewload.py", registry.config)
         _log(f"N={size:,}: view load in one process {view_load['seconds']:.3f} s")
 
         gunicorn.start()
@@ -88,10 +93,16 @@ def bench_size(size: int, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
         )
 
         rounds = []
+        loads: list[float] = []
         for number in range(1, args.rounds + 1):
             run: dict[str, Any] = {}
-            for mode in ("healthz", "lookup"):
+            # healthz first in odd rounds, lookup first in even ones: a drift in the machine's
+            # load during the run weighs on both sides alike.
+            for mode in ("healthz", "lookup") if number % 2 else ("lookup", "healthz"):
                 pids = gunicorn.worker_pids()
+                # The 1-minute load average as the run starts, counting this bench's own
+                # processes: what else kept the machine busy.
+                loads.append(os.getloadavg()[0])
                 cpu_before = server.cpu_seconds(pids)
                 result = wrkbench.run(
                     wrk,
@@ -118,6 +129,13 @@ def bench_size(size: int, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
             rounds.append(run)
         if gunicorn.process is not None and gunicorn.process.poll() is not None:
             raise RuntimeError(f"gunicorn died during the run:\n{gunicorn.log()}")
+        gunicorn.stop()  # its workers write their last disclosures as they stop
+        # The indexing the workers no longer do: the scheduler's compaction, timed on its own.
+        compaction = _timed_step("compaction.py", registry.config)
+        _log(
+            f"N={size:,}: compaction moved {compaction['rows']:,} disclosures in "
+            f"{compaction['seconds']:.2f} s ({_per_row_us(compaction):.1f} us CPU per row)"
+        )
     finally:
         gunicorn.stop()
         if args.keep:
@@ -133,10 +151,12 @@ def bench_size(size: int, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
         "bulk_insert_seconds": round(registry.insert_seconds, 3),
         "view_load_seconds": round(view_load["seconds"], 4),
         "view_organizations": view_load["organizations"],
+        "compaction": {**compaction, "cpu_us_per_row": _per_row_us(compaction)},
         "warmup": warmup,
         "registered_share_asked": registry.registered_share,
         "lookup_404_share": round(sum(r.non_2xx_3xx for r in lookups) / lookup_requests, 4),
         "healthz_non_2xx": sum(r.non_2xx_3xx for r in healths),
+        "load_average_1min": {"min": min(loads), "max": max(loads)},
         "socket_errors": sum(r.socket_errors for r in lookups + healths),
         "rounds": [
             {
@@ -249,6 +269,26 @@ def print_report(results: list[dict[str, Any]], goals: list[dict[str, Any]], arg
         )
     print()
     for r in results:
+        load = r["load_average_1min"]
+        print(
+            f"N={r['size']:,}: 1-minute load average {load['min']:.1f}-{load['max']:.1f} "
+            f"during the runs ({os.cpu_count()} CPUs)"
+        )
+    print()
+    print(
+        "Disclosure compaction afterwards (the scheduler's job, not the web workers'), CPU per "
+        "disclosure moved:"
+    )
+    for r in results:
+        c = r["compaction"]
+        print(
+            f"{r['size']:>10,} | {c['rows']:,} rows in {c['seconds']:.2f} s | "
+            f"{c['cpu_us_per_row']:.1f} us per row "
+            f"({c['cpu_us_per_row'] / r['median']['lookup_worker_cpu_us']:.1%} of a lookup's "
+            "worker CPU)"
+        )
+    print()
+    for r in results:
         w = r["warmup"]
         print(
             f"N={r['size']:,}: first lookups (one per worker, while it loads) took "
@@ -279,8 +319,10 @@ def main(argv: list[str] | None = None) -> int:
         default=list(DEFAULT_SIZES),
         help="registry sizes, comma-separated (default 1000,100000,1000000)",
     )
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="healthz/lookup pairs per size")
+    # Many short pairs rather than a few long ones: on a shared machine the median of the
+    # per-pair ratios holds up better against another process's burst.
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=6, help="healthz/lookup pairs per size")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")

@@ -157,7 +157,8 @@ def compact(session: Session, *, max_batches: int = 50) -> int:
                     "registered": _REGISTERED[registered],
                 }
             )
-    session.execute(insert(Disclosure), rows)
+    # The table, not the ORM class: plain rows, no per-row ORM bookkeeping for a large move.
+    session.execute(insert(Disclosure.__table__), rows)
     ids = [batch_id for batch_id, _entries in batches]
     deleted = session.execute(delete(DisclosureBatch).where(DisclosureBatch.id.in_(ids)))
     if deleted.rowcount != len(ids):
