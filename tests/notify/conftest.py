@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from notify_support import Certificate, PasswordCheck, SmtpServer
+
+# The staff UI's sign-in helpers (tests/review/staff_client.py), for the outbox pages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
+from staff_pages import StaffClients
 
 
 @pytest.fixture
@@ -84,3 +90,9 @@ def outbox_app(app: Flask) -> Flask:
 @pytest.fixture
 def sqlite_outbox_app(sqlite_app: Flask) -> Flask:
     return sqlite_app
+
+
+@pytest.fixture
+def staff_clients(app: Flask):
+    """staff_clients("admin") -> a test client signed in as a new account of that role."""
+    return StaffClients(app)
