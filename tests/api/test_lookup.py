@@ -202,6 +202,12 @@ def test_an_invalid_id_without_a_token_is_401_not_400(client):
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
+def test_head_and_options_need_the_token_too(client, api_headers, method):
+    assert client.open(url(HELSINKI), method=method).status_code == 401
+    assert client.open(url(HELSINKI), method=method, headers=api_headers).status_code in (200, 404)
+
+
 def test_a_revoked_client_is_refused_within_refresh_seconds(app, client, api_token):
     headers = bearer(api_token)
     assert client.get(url(HELSINKI), headers=headers).status_code == 404
