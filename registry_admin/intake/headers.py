@@ -17,6 +17,8 @@ from typing import Any
 # As in email.feedparser.
 _HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+# The longest run of lines at the start that each match _HEADER_LINE.
+_HEADER_RUN = re.compile(r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\r\n]*(?:\r\n|\r|\n|\Z))*")
 # The first empty line: a line end followed by another (a CR before LF belongs to its CRLF).
 _EMPTY_LINE = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 _STARTS_EMPTY = re.compile(rb"\r\n|\r|\n")
@@ -34,15 +36,10 @@ def header_fields(raw: bytes, names: frozenset[str] | None = None) -> list[tuple
     """The (name, value) pairs `email` would store for the message's top-level headers; with
     `names` (lower case), only the fields of those names."""
     text = _header_bytes(raw).decode("ascii", "surrogateescape")
-    lines = _LINES.findall(text)
-    match = _HEADER_LINE.match
+    lines = _LINES.findall(text, 0, _HEADER_RUN.match(text).end())
     fields: list[tuple[str, str]] = []
     last: list[str] = []
     count = len(lines)
-    for number, line in enumerate(lines):
-        if not match(line):
-            count = number
-            break
     for number in range(count):
         line = lines[number]
         if line[0] in " \t":

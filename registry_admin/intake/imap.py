@@ -149,6 +149,24 @@ class ImapSource:
         self._client: IMAPClient | None = None
         self._processed_ready = False
 
+    def companion(self) -> ImapSource:
+        """Another source on the same folder with the same settings (not yet open): a second
+        connection, for moving messages while this one fetches."""
+        return ImapSource(
+            host=self.host,
+            port=self.port,
+            security=self.security,
+            username=self.username,
+            password=self._password,
+            oauth2_token=self._oauth2_token,
+            folder=self.folder,
+            processed_folder=self.processed_folder,
+            timeout=self.timeout,
+            max_message_bytes=self.max_message_bytes,
+            ssl_context=self._ssl_context,
+            use_move=self.use_move,
+        )
+
     @classmethod
     def from_settings(cls, settings: MailboxSettings) -> ImapSource:
         return cls(
@@ -168,7 +186,9 @@ class ImapSource:
 
     def open(self) -> None:
         """Connect, secure, log in, select the folder and note its UIDVALIDITY."""
-        context = self._ssl_context or ssl.create_default_context()
+        context = None
+        if self.security != "plain":
+            context = self._ssl_context or ssl.create_default_context()
         timeout = SocketTimeout(connect=self.timeout, read=self.timeout)
         try:
             client = IMAPClient(
@@ -269,6 +289,8 @@ class ImapSource:
             if typ != "OK":
                 raise IMAPClientError(f"FETCH failed: {_why_data(data)}")
             typ, data = imap._untagged_response(typ, data, "FETCH")
+            # Messages moved by the companion connection are announced here as EXPUNGEs.
+            imap.untagged_responses.pop("EXPUNGE", None)
         except IO_ERRORS as exc:
             raise SourceError(f"FETCH of {what} failed: {_why(exc)}") from exc
         return [] if data == [None] else data

@@ -95,6 +95,7 @@ class DecodedMessage:
 
 
 _WS = re.compile(r"\s+")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
@@ -156,7 +157,7 @@ def decode_header_value(value: object) -> str:
         return ""
     if not isinstance(value, str):
         value = str(value)
-    if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in value):
+    if not value.isascii() and _SURROGATE.search(value):
         value = decode_bytes(value.encode("utf-8", errors="surrogateescape"), "utf-8")
     if "=?" not in value:
         return _WS.sub(" ", value).strip()

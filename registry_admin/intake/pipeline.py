@@ -33,20 +33,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import queue
 import re
 import signal
 import socket
+import threading
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -72,8 +73,9 @@ from registry_admin.intake.parsepool import (
     default_workers,
     parse_one,
 )
-from registry_admin.intake.sources import Envelope, MailSource
-from registry_admin.notify.outbox import enqueue
+from registry_admin.intake.sources import Envelope, MailSource, SourceError
+from registry_admin.notify.compose import UnsafeHeaderValue, check_address
+from registry_admin.notify.outbox import DAILY_RECEIPT_LIMIT, configured_setting, enqueue
 from registry_admin.registry.models import Organization
 
 log = logging.getLogger(__name__)
@@ -290,20 +292,29 @@ class _Poll:
         self.session, self.source, self.max_bytes, self.hook = session, source, max_bytes, hook
         self.report = PollReport()
         self.mark: MailboxWatermark | None = None
+        self.mover: _Mover
         # Ledger rows stored by this poll whose parse and queueing are still to come.
         self.in_flight: set[int] = set()
 
     def run(self, *, parse: bool, parse_workers: int | None) -> PollReport:
         session, report = self.session, self.report
         self.mark = _watermark(session, self.source, report)
-        envelopes = self.source.list_new(self.mark.last_uid if self.mark is not None else 0)
+        self.last_uid = self.mark.last_uid if self.mark is not None else 0
+        envelopes = self.source.list_new(self.last_uid)
         if parse_workers is None:
             wanted = sum(1 for e in envelopes if e.size <= self.max_bytes)
             parse_workers = default_workers() if wanted >= POOL_MIN_MESSAGES else 0
-        with Parser(parse_workers if parse else 0) as parser:
+        batches = list(_batches(envelopes, self.max_bytes))
+        with (
+            Parser(parse_workers if parse else 0) as parser,
+            _Mover(self.source) as mover,
+            _Fetcher(self, batches) as fetched,
+        ):
+            self.mover = mover
             waiting: _Batch | None = None
-            for envelopes_of_batch in _batches(envelopes, self.max_bytes):
-                batch = self._store(envelopes_of_batch)
+            for envelopes_of_batch, raw, problems in fetched:
+                self.hook("after_fetch")
+                batch = self._store(envelopes_of_batch, raw, problems)
                 if parse:
                     batch.parsing = parser.submit([raw for _id, raw in batch.to_parse])
                 if waiting is not None:
@@ -311,17 +322,23 @@ class _Poll:
                 waiting = batch
             if waiting is not None:
                 self._finish(waiting)
+            self._moved(mover.wait())
         session.commit()
         return report
 
     # --- store -----------------------------------------------------------------------------
 
-    def _store(self, envelopes: list[Envelope]) -> _Batch:
-        session, source, report = self.session, self.source, self.report
+    def fetch(self, envelopes: list[Envelope]) -> tuple[dict[str, bytes], dict[str, str]]:
+        """The bytes of the batch's messages within the limit, and the reason for each whose
+        length is not its listed size (see _check_lengths). Runs in the _Fetcher's thread."""
         wanted = [e for e in envelopes if e.size <= self.max_bytes]
-        raw = source.fetch(wanted)
-        problems = self._check_lengths(wanted, raw)
-        self.hook("after_fetch")
+        raw = self.source.fetch(wanted)
+        return raw, self._check_lengths(wanted, raw)
+
+    def _store(
+        self, envelopes: list[Envelope], raw: dict[str, bytes], problems: dict[str, str]
+    ) -> _Batch:
+        session, report = self.session, self.report
         entries: list[tuple[Envelope, str, bytes | None]] = []
         for envelope in envelopes:
             if envelope.size > self.max_bytes:
@@ -463,20 +480,19 @@ class _Poll:
         except Exception as exc:
             session.rollback()
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        # Keep the bytes and the tombstone; leave out what was read from the headers.
-        bare = {
-            **row,
-            "message_id": None,
-            "source_key": None if row["source_key"] is None else "?",
-            "auth_dkim": None,
-            "auth_spf": None,
-            "auth_dmarc": None,
-            "auth_failed": False,
-            "state": "quarantined" if row["state"] == "stored" else row["state"],
-            "error": f"could not be stored as received ({reason})"[:2000],
-            "processed_at": utcnow(),
-        }
-        (ledger_id,) = _insert_rows(session, [bare])
+        # Keep the bytes and the tombstone; leave out what was read from the headers. The row
+        # is changed in place: the caller reports what was stored.
+        row.update(
+            message_id=None,
+            auth_dkim=None,
+            auth_spf=None,
+            auth_dmarc=None,
+            auth_failed=False,
+            state="quarantined" if row["state"] == "stored" else row["state"],
+            error=f"could not be stored as received ({reason})"[:2000],
+            processed_at=utcnow(),
+        )
+        (ledger_id,) = _insert_rows(session, [row])
         session.commit()
         return ledger_id
 
@@ -490,13 +506,172 @@ class _Poll:
         self.in_flight.difference_update(ledger_id for ledger_id, _raw in batch.to_parse)
         self.hook("after_commit")
         self.hook("before_move")
-        self.source.mark_done(batch.envelopes)
-        report.moved += len(batch.envelopes)
-        mark = self.mark
-        if mark is not None and batch.envelopes[-1].uid is not None:
-            mark.last_uid = max(mark.last_uid, batch.envelopes[-1].uid)
-            session.commit()
-        self.hook("after_move")
+        self.mover.submit(batch.envelopes)
+        self._moved(self.mover.completed())
+
+    def _moved(self, batches: list[list[Envelope]]) -> None:
+        """Count the batches now moved and raise the watermark over them. The watermark is
+        committed with the next transaction (or at the end of the poll): a watermark that lags
+        costs nothing, since moved messages are no longer listed."""
+        if not batches:
+            return
+        for envelopes in batches:
+            self.report.moved += len(envelopes)
+            if self.mark is not None and envelopes[-1].uid is not None:
+                self.last_uid = max(self.last_uid, envelopes[-1].uid)
+                self.mark.last_uid = self.last_uid
+        for _batch in batches:
+            self.hook("after_move")
+
+
+class _Fetcher:
+    """Fetches the batches in order in a thread of its own, one batch ahead of the poll, so that
+    the server prepares and sends a batch while the poll stores the one before. At most two
+    fetched batches wait to be stored; an error is raised where its batch would have come."""
+
+    AHEAD = 2
+
+    def __init__(self, poll: _Poll, batches: list[list[Envelope]]) -> None:
+        self._poll, self._batches = poll, batches
+        self._ready: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._slots = threading.Semaphore(self.AHEAD)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Iterator[tuple[list[Envelope], dict[str, bytes], dict[str, str]]]:
+        if len(self._batches) > 1:
+            self._thread = threading.Thread(target=self._run, name="intake-fetcher", daemon=True)
+            self._thread.start()
+        return self._deliver()
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        for _ in range(self.AHEAD):
+            self._slots.release()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        for envelopes in self._batches:
+            self._slots.acquire()
+            if self._stop.is_set():
+                return
+            try:
+                raw, problems = self._poll.fetch(envelopes)
+            except BaseException as exc:
+                self._ready.put(("error", exc))
+                return
+            self._ready.put(("batch", envelopes, raw, problems))
+
+    def _deliver(self) -> Iterator[tuple[list[Envelope], dict[str, bytes], dict[str, str]]]:
+        if self._thread is None:
+            for envelopes in self._batches:
+                raw, problems = self._poll.fetch(envelopes)
+                yield envelopes, raw, problems
+            return
+        for _ in self._batches:
+            item = self._ready.get()
+            if item[0] == "error":
+                raise item[1]
+            _kind, envelopes, raw, problems = item
+            yield envelopes, raw, problems
+            self._slots.release()
+
+
+class _Mover:
+    """Moves committed batches out of the polled folder, in order. When the source offers a
+    companion (a second IMAP connection), the moves run on it in a thread of their own, so the
+    server moves one batch while this poll fetches and stores the next; otherwise, and if the
+    companion cannot be opened, each batch is moved on the spot."""
+
+    def __init__(self, source: MailSource) -> None:
+        self.source = source
+        self._helper: Any = None
+        self._thread: threading.Thread | None = None
+        self._todo: queue.SimpleQueue[list[Envelope] | None] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[list[Envelope]] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> _Mover:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop()
+
+    def _start(self) -> bool:
+        """Open the companion on first use; False if there is none to be had."""
+        if self._thread is not None:
+            return True
+        companion = getattr(self.source, "companion", None)
+        if companion is None or self._helper is False:
+            return False
+        helper = companion()
+        try:
+            helper.open()
+        except SourceError as exc:
+            log.info("moving on the polling connection: a second one failed (%s)", exc)
+            self._helper = False
+            return False
+        if helper.uidvalidity != self.source.uidvalidity:
+            helper.close()  # the folder changed under us: its UIDs are not ours to move
+            self._helper = False
+            return False
+        self._helper = helper
+        self._thread = threading.Thread(target=self._run, name="intake-mover", daemon=True)
+        self._thread.start()
+        return True
+
+    def _run(self) -> None:
+        helper = self._helper
+        try:
+            while (envelopes := self._todo.get()) is not None:
+                if self._error is None:
+                    try:
+                        helper.mark_done(envelopes)
+                    except BaseException as exc:
+                        self._error = exc
+                        continue
+                    self._done.put(envelopes)
+        finally:
+            helper.close()
+
+    def submit(self, envelopes: list[Envelope]) -> None:
+        self._raise()
+        if self._start():
+            self._todo.put(envelopes)
+        else:
+            self.source.mark_done(envelopes)
+            self._done.put(envelopes)
+
+    def completed(self) -> list[list[Envelope]]:
+        """The batches moved since the last call, in order; raises what stopped the moves."""
+        done: list[list[Envelope]] = []
+        while True:
+            try:
+                done.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        if not done:
+            self._raise()
+        return done
+
+    def wait(self) -> list[list[Envelope]]:
+        """Wait for every batch submitted to be moved; the batches not yet reported."""
+        self._stop()
+        done = self.completed()
+        self._raise()
+        return done
+
+    def _stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._todo.put(None)
+            thread.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 _LEDGER_HEADERS = frozenset({"message-id", "authentication-results"})
@@ -559,10 +734,6 @@ def _batches(envelopes: Sequence[Envelope], max_bytes: int) -> Iterator[list[Env
 
 
 # --- headers -------------------------------------------------------------------------------------
-
-
-def _headers(data: bytes) -> Any:
-    return BytesHeaderParser(policy=compat32).parsebytes(data)
 
 
 def _header_text(headers: Any, name: str) -> str | None:
@@ -681,12 +852,19 @@ def _queue_batch(
         messages = {
             m.id: m for m in session.scalars(select(MailMessage).where(MailMessage.id.in_(ids)))
         }
+        lookups = _Lookups(
+            session,
+            [messages[ledger_id] for ledger_id in ids],
+            [raw for _ledger_id, raw in to_parse],
+            results,
+        )
         for (ledger_id, raw), result in zip(to_parse, results, strict=True):
             message = messages[ledger_id]
             if isinstance(result, BaseException):
                 _quarantine(message, result, attempt)
             else:
-                _queue(session, message, result, attempt, raw)
+                _queue(session, message, result, attempt, raw, lookups)
+                lookups.note(message)
         session.flush()
         session.commit()
     except DATABASE_DOWN:
@@ -706,7 +884,12 @@ def _queue_batch(
 
 
 def _queue(
-    session: Session, message: MailMessage, parsed: Any, report: PollReport, raw: bytes
+    session: Session,
+    message: MailMessage,
+    parsed: Any,
+    report: PollReport,
+    raw: bytes,
+    lookups: _Lookups | None = None,
 ) -> None:
     from registry_admin.intake.classify import FOLLOWUP, OTHER, REMOVAL, REQUEST
 
@@ -722,14 +905,15 @@ def _queue(
         # Staff handle a removal from the ledger; it is not an application.
         message.state = "parsed"
         return
-    repeat = _repeat_of(session, message)
+    repeat = _repeat_of(session, message, lookups)
     if repeat is not None:
+        repeat_id, repeat_request_id = repeat
         message.state = "ignored"
-        message.request_id = repeat.request_id
-        message.error = f"a repeat of message {repeat.id} (same Message-ID and content)"
+        message.request_id = repeat_request_id
+        message.error = f"a repeat of message {repeat_id} (same Message-ID and content)"
         report.ignored += 1
         return
-    earlier = _thread(session, message, parsed)
+    earlier = _thread(session, message, parsed, lookups)
     own_items = 5 - len(parsed.own.missing())
     continues = own_items >= 1 and (parsed.kind != OTHER or parsed.own.labelled_fields >= 1)
     if earlier is not None and continues:
@@ -737,14 +921,14 @@ def _queue(
         message.request_id = earlier.id
         message.supplied = _apply_followup(earlier, message, parsed)
         message.state = "parsed"
-        _evaluate(session, earlier)
+        _evaluate(session, earlier, lookups)
         report.followups += 1
         return
     if parsed.kind == OTHER:
         message.state = "ignored"
         report.ignored += 1
         return
-    request = _new_request(session, message, parsed, raw)
+    request = _new_request(session, message, parsed, raw, lookups)
     message.request_id = request.id
     message.state = "parsed"
     report.requests += 1
@@ -761,42 +945,56 @@ _COMPARED = (
 )
 
 
-def _repeat_of(session: Session, message: MailMessage) -> MailMessage | None:
-    """An earlier message with the same Message-ID whose content parsed the same: the same
-    mail delivered again with other transport headers."""
+def _repeat_of(
+    session: Session, message: MailMessage, lookups: _Lookups | None = None
+) -> tuple[int, int | None] | None:
+    """(id, request id) of an earlier message with the same Message-ID whose content parsed the
+    same: the same mail delivered again with other transport headers."""
     if not message.message_id or not message.parsed:
         return None
-    earlier = session.scalars(
-        select(MailMessage)
-        .where(
-            MailMessage.message_id == message.message_id,
-            MailMessage.id != message.id,
-            MailMessage.state.in_(("parsed", "ignored")),
-        )
-        .order_by(MailMessage.id)
-    )
-    for candidate in earlier:
-        before = candidate.parsed or {}
+    if lookups is not None:
+        candidates = lookups.repeat_candidates(message.message_id)
+    else:
+        candidates = [
+            (m.id, m.request_id, m.parsed)
+            for m in session.scalars(
+                select(MailMessage)
+                .where(
+                    MailMessage.message_id == message.message_id,
+                    MailMessage.state.in_(("parsed", "ignored")),
+                )
+                .order_by(MailMessage.id)
+            )
+        ]
+    for candidate_id, request_id, before in candidates:
+        if candidate_id == message.id:
+            continue
+        before = before or {}
         if all(before.get(k) == message.parsed.get(k) for k in _COMPARED):
-            return candidate
+            return candidate_id, request_id
     return None
 
 
-def _thread(session: Session, message: MailMessage, parsed: Any) -> RegistrationRequest | None:
+def _thread(
+    session: Session, message: MailMessage, parsed: Any, lookups: _Lookups | None = None
+) -> RegistrationRequest | None:
     """The request this message answers: by In-Reply-To/References, else by the reference in
     the subject."""
     ids = [i for i in (parsed.in_reply_to, *reversed(parsed.references)) if i]
     for ref in ids:
-        request_id = session.scalar(
-            select(MailMessage.request_id)
-            .where(
-                MailMessage.message_id == ref[:500],
-                MailMessage.request_id.is_not(None),
-                MailMessage.id != message.id,
+        if lookups is not None:
+            request_id = lookups.thread_request_id(ref[:500], message.id)
+        else:
+            request_id = session.scalar(
+                select(MailMessage.request_id)
+                .where(
+                    MailMessage.message_id == ref[:500],
+                    MailMessage.request_id.is_not(None),
+                    MailMessage.id != message.id,
+                )
+                .order_by(MailMessage.id)
+                .limit(1)
             )
-            .order_by(MailMessage.id)
-            .limit(1)
-        )
         if request_id is not None:
             return session.get(RegistrationRequest, request_id)
     found = REFERENCE.search(parsed.subject or "")
@@ -805,6 +1003,151 @@ def _thread(session: Session, message: MailMessage, parsed: Any) -> Registration
             select(RegistrationRequest).where(RegistrationRequest.reference == found.group(0))
         )
     return None
+
+
+class _Lookups:
+    """What the queueing of one batch looks up, read for the whole batch in a few queries and
+    kept up to date as the batch's messages are queued in order, so that each message sees what
+    it would have seen queued alone: earlier messages by Message-ID (repeats and threads), the
+    registered Business IDs, and the receipts each address has had today."""
+
+    def __init__(
+        self,
+        session: Session,
+        messages: list[MailMessage],
+        raws: list[bytes],
+        results: list[Any],
+    ) -> None:
+        parsed = [r for r in results if not isinstance(r, BaseException)]
+        # From and Reply-To of each message, and the address its receipt would go to.
+        self.applicant_address: dict[int, str | None] = {}
+        self._receipt_keys: set[str] = set()
+        for message, raw, result in zip(messages, raws, results, strict=True):
+            if isinstance(result, BaseException):
+                continue
+            address = _applicant_address(raw)
+            self.applicant_address[message.id] = address
+            to = reply_address(
+                SimpleNamespace(contact_email=result.contact_email, applicant_address=address)  # type: ignore[arg-type]
+            )
+            key = _receipt_key(to)
+            if key is not None:
+                self._receipt_keys.add(key)
+        message_ids = {m.message_id for m in messages if m.message_id}
+        refs = {ref[:500] for p in parsed for ref in (p.in_reply_to, *p.references) if ref}
+        self._repeats: dict[str, list[tuple[int, int | None, Any]]] = {}
+        if message_ids:
+            for row in session.execute(
+                select(
+                    MailMessage.message_id,
+                    MailMessage.id,
+                    MailMessage.request_id,
+                    MailMessage.parsed,
+                )
+                .where(
+                    MailMessage.message_id.in_(message_ids),
+                    MailMessage.state.in_(("parsed", "ignored")),
+                )
+                .order_by(MailMessage.id)
+            ):
+                self._repeats.setdefault(row[0], []).append((row[1], row[2], row[3]))
+        self._threads: dict[str, list[tuple[int, int]]] = {}
+        if refs:
+            for row in session.execute(
+                select(MailMessage.message_id, MailMessage.id, MailMessage.request_id)
+                .where(MailMessage.message_id.in_(refs), MailMessage.request_id.is_not(None))
+                .order_by(MailMessage.id)
+            ):
+                self._threads.setdefault(row[0], []).append((row[1], row[2]))
+        business_ids = {p.business_id for p in parsed if p.business_id} | {
+            p.own.business_id.normalized for p in parsed if p.own.business_id is not None
+        }
+        self._registered: set[str] = set()
+        if business_ids:
+            self._registered = set(
+                session.scalars(
+                    select(Organization.business_id).where(
+                        Organization.business_id.in_(business_ids),
+                        Organization.status == "active",
+                    )
+                )
+            )
+        self._receipts: dict[str, int] | None = None
+        self._receipt_window = utcnow() - timedelta(days=1)
+
+    def repeat_candidates(self, message_id: str) -> list[tuple[int, int | None, Any]]:
+        return self._repeats.get(message_id, [])
+
+    def thread_request_id(self, ref: str, own_id: int) -> int | None:
+        for message_id, request_id in self._threads.get(ref, []):
+            if message_id != own_id:
+                return request_id
+        return None
+
+    def registered(self, business_id: str) -> bool:
+        return business_id in self._registered
+
+    def note(self, message: MailMessage) -> None:
+        """`message` is queued: later messages of the batch may repeat it or answer it."""
+        if not message.message_id:
+            return
+        if message.state in ("parsed", "ignored"):
+            _insert_sorted(
+                self._repeats.setdefault(message.message_id, []),
+                (message.id, message.request_id, message.parsed),
+            )
+        if message.request_id is not None:
+            _insert_sorted(
+                self._threads.setdefault(message.message_id, []),
+                (message.id, message.request_id),
+            )
+
+    def receipt_limit_reached(self, session: Session, to: str) -> bool:
+        """True when `to` has had its day's receipts (as enqueue would find); False when it has
+        not, or when this batch did not count it (then enqueue decides)."""
+        key = _receipt_key(to)
+        if key is None or key not in self._receipt_keys:
+            return False
+        if self._receipts is None:
+            from registry_admin.notify.models import Notification
+
+            counts: dict[str, int] = {}
+            recipient = func.lower(Notification.recipient)
+            for address, count in session.execute(
+                select(recipient, func.count(Notification.id))
+                .where(
+                    Notification.kind == "receipt",
+                    recipient.in_(sorted(self._receipt_keys)),
+                    Notification.created_at > self._receipt_window,
+                )
+                .group_by(recipient)
+            ):
+                counts[address] = count
+            self._receipts = counts
+        limit = configured_setting("max_receipts_per_day", DAILY_RECEIPT_LIMIT)
+        return self._receipts.get(key, 0) >= limit
+
+    def note_receipt(self, to: str) -> None:
+        key = _receipt_key(to)
+        if key is not None and self._receipts is not None:
+            self._receipts[key] = self._receipts.get(key, 0) + 1
+
+
+def _receipt_key(to: str | None) -> str | None:
+    """The address as enqueue counts its receipts, lower case; None if it is not usable."""
+    if to is None:
+        return None
+    try:
+        return check_address(to, "recipient").lower()
+    except UnsafeHeaderValue:
+        return None
+
+
+def _insert_sorted(items: list[Any], item: Any) -> None:
+    position = len(items)
+    while position > 0 and items[position - 1][0] > item[0]:
+        position -= 1
+    items.insert(position, item)
 
 
 def _evidence(message: MailMessage, evidence: Any) -> dict[str, Any]:
@@ -818,7 +1161,11 @@ def _evidence(message: MailMessage, evidence: Any) -> dict[str, Any]:
 
 
 def _new_request(
-    session: Session, message: MailMessage, parsed: Any, raw: bytes
+    session: Session,
+    message: MailMessage,
+    parsed: Any,
+    raw: bytes,
+    lookups: _Lookups | None = None,
 ) -> RegistrationRequest:
     request = RegistrationRequest(
         state="new",
@@ -836,22 +1183,38 @@ def _new_request(
         language=parsed.language,
         missing=list(parsed.missing),
         evidence={name: _evidence(message, ev) for name, ev in parsed.evidence.items()},
-        applicant_address=_applicant_address(raw),
+        applicant_address=(
+            lookups.applicant_address[message.id]
+            if lookups is not None and message.id in lookups.applicant_address
+            else _applicant_address(raw)
+        ),
     )
     session.add(request)
     session.flush()
     request.reference = f"RA-{request.created_at.year}-{request.id:06d}"
-    _evaluate(session, request)
-    _send_receipt(session, request, message)
+    _evaluate(session, request, lookups)
+    _send_receipt(session, request, message, lookups)
     return request
 
 
-def _send_receipt(session: Session, request: RegistrationRequest, message: MailMessage) -> None:
+def _send_receipt(
+    session: Session,
+    request: RegistrationRequest,
+    message: MailMessage,
+    lookups: _Lookups | None = None,
+) -> None:
     """Tell the applicant the request arrived, with its reference (in this transaction)."""
     to = reply_address(request)
     if to is None:
         return
-    enqueue(
+    if lookups is not None and lookups.receipt_limit_reached(session, to):
+        log.info(
+            "receipt (request %s) not queued: the sender has had %s today",
+            request.id,
+            configured_setting("max_receipts_per_day", DAILY_RECEIPT_LIMIT),
+        )
+        return
+    row = enqueue(
         session,
         "receipt",
         to=to,
@@ -866,6 +1229,8 @@ def _send_receipt(session: Session, request: RegistrationRequest, message: MailM
         in_reply_to=message.message_id,
         references=[message.message_id] if message.message_id else None,
     )
+    if lookups is not None and row is not None:
+        lookups.note_receipt(to)
 
 
 def _apply_followup(request: RegistrationRequest, message: MailMessage, parsed: Any) -> list[str]:
@@ -925,8 +1290,11 @@ def _business_id_reason(as_written: str | None, valid: bool | None) -> str | Non
     return businessid.InvalidBusinessId.REASONS.get(reason, reason)
 
 
+_APPLICANT_HEADERS = frozenset({"from", "reply-to"})
+
+
 def _applicant_address(raw: bytes) -> str | None:
-    headers = _headers(raw)
+    headers = HeaderBlock(raw, _APPLICANT_HEADERS)
     parts = []
     for name in ("From", "Reply-To"):
         value = _header_text(headers, name)
@@ -935,17 +1303,23 @@ def _applicant_address(raw: bytes) -> str | None:
     return "\n".join(parts) or None
 
 
-def _evaluate(session: Session, request: RegistrationRequest) -> None:
+def _evaluate(
+    session: Session, request: RegistrationRequest, lookups: _Lookups | None = None
+) -> None:
     """Set the state of a request the pipeline may still change (not one staff decided)."""
     if request.state in DECIDED_REQUEST_STATES:
         return
     request.duplicate_of_id = None
     if request.business_id and request.business_id_valid:
-        registered = session.scalar(
-            select(Organization.id).where(
-                Organization.business_id == request.business_id, Organization.status == "active"
+        if lookups is not None:
+            registered = True if lookups.registered(request.business_id) else None
+        else:
+            registered = session.scalar(
+                select(Organization.id).where(
+                    Organization.business_id == request.business_id,
+                    Organization.status == "active",
+                )
             )
-        )
         if registered is not None:
             request.state = "already_registered"
             return

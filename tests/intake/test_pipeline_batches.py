@@ -1,0 +1,269 @@
+"""A batch is queued as its messages would be one by one, whoever parses them; a poison message
+in a batch's store or queue transaction is quarantined alone; a short fetch is retried, then kept
+quarantined with its reason."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from testsupport import close_app, settings_for
+
+from registry_admin import create_app
+from registry_admin.db import db
+from registry_admin.intake import pipeline
+from registry_admin.intake.maildir import MaildirSource
+from registry_admin.intake.models import MailMessage, RegistrationRequest
+from registry_admin.notify.models import Notification
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def _mail() -> list[bytes]:
+    """The corpus and a blind set, then: the first twelve again through another relay (repeats),
+    the next eight sent again under new Message-IDs (the same applicants applying twice), and
+    one message delivered twice unchanged."""
+    files = sorted((FIXTURES / "corpus").glob("*.eml")) + sorted(
+        (FIXTURES / "unseen").glob("*.eml")
+    )
+    raws = [p.read_bytes() for p in files]
+    relay = b"Received: from relay2.example.net by mx.example.net; Mon, 1 Dec 2025\n"
+    relayed = [relay + raw for raw in raws[:12]]
+    again = [b"Message-ID: <again-%d@example.org>\n" % i + raw for i, raw in enumerate(raws[12:20])]
+    return raws + relayed + again + [raws[20]]
+
+
+def _app(tmp: Path, database_url: str) -> Flask:
+    overrides = settings_for(tmp, database_url)
+    overrides["smtp"]["max_receipts_per_day"] = 2
+    app = create_app(overrides)
+    app.config["TESTING"] = True
+    return app
+
+
+def _poll(app: Flask, raws: list[bytes], **kwargs) -> pipeline.PollReport:
+    box = Path(app.config["REGISTRY_SETTINGS"].mailbox.maildir)
+    for sub in ("tmp", "new", "cur"):
+        (box / sub).mkdir(parents=True, exist_ok=True)
+    for i, raw in enumerate(raws):
+        (box / "new" / f"{i:04d}.mail").write_bytes(raw)
+    with app.app_context():
+        try:
+            return pipeline.poll_mailbox_once(
+                db.session(), MaildirSource(box), max_message_bytes=25 * 1024 * 1024, **kwargs
+            )
+        finally:
+            db.session.remove()
+
+
+def _state(app: Flask) -> dict[str, list[tuple]]:
+    with app.app_context():
+        messages = [
+            (m.id, m.state, m.kind, m.request_id, m.error, m.supplied, m.parsed, m.message_id)
+            for m in db.session.scalars(select(MailMessage).order_by(MailMessage.id))
+        ]
+        requests = [
+            (
+                r.id,
+                r.reference,
+                r.state,
+                r.business_id,
+                r.business_id_valid,
+                r.organization_name,
+                r.justification,
+                r.contact_name,
+                r.contact_email,
+                r.contact_phone,
+                r.language,
+                r.missing,
+                r.evidence,
+                r.applicant_address,
+                r.duplicate_of_id,
+            )
+            for r in db.session.scalars(
+                select(RegistrationRequest).order_by(RegistrationRequest.id)
+            )
+        ]
+        notifications = [
+            (n.kind, n.request_id, n.recipient, n.subject, n.body_text, n.state, n.in_reply_to)
+            for n in db.session.scalars(select(Notification).order_by(Notification.id))
+        ]
+        db.session.remove()
+    return {"messages": messages, "requests": requests, "notifications": notifications}
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "BATCH_MESSAGES", 9)
+
+
+def _one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every batch's queue transaction fail, so that each message is queued alone."""
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("no batch lookups")
+
+    monkeypatch.setattr(pipeline._Lookups, "__init__", refuse)
+
+
+@pytest.fixture
+def fresh_db(sqlite_template: Path, tmp_path: Path):
+    """Empty migrated SQLite databases, one per call."""
+    made: list[int] = []
+
+    def make() -> str:
+        made.append(1)
+        path = tmp_path / f"fresh-{len(made)}.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite:///{path}"
+
+    return make
+
+
+def test_a_batch_is_queued_as_its_messages_one_by_one(
+    small_batches: None, fresh_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raws = _mail()
+    batched = _app(tmp_path / "a", fresh_db())
+    try:
+        report = _poll(batched, raws)
+        expected = _state(batched)
+    finally:
+        close_app(batched)
+    assert (report.new, report.duplicates) == (len(raws) - 1, 1)
+    assert report.requests >= 20 and report.followups >= 1 and report.ignored >= 10
+    with monkeypatch.context() as patch:
+        _one_by_one(patch)
+        alone = _app(tmp_path / "b", fresh_db())
+        try:
+            assert _poll(alone, raws).summary() == report.summary()
+            assert _state(alone) == expected
+        finally:
+            close_app(alone)
+    assert {m[1] for m in expected["messages"]} <= {"parsed", "ignored"}
+    assert any(m[4] and "repeat" in m[4] for m in expected["messages"])
+    assert any(r[2] == "duplicate" for r in expected["requests"])
+    recipients = [n[2] for n in expected["notifications"]]
+    assert max(recipients.count(r) for r in recipients) == 2  # the day's receipt limit
+
+
+def test_worker_processes_parse_as_this_process_does(
+    small_batches: None, fresh_db, tmp_path: Path
+) -> None:
+    raws = _mail()
+    inline = _app(tmp_path / "inline", fresh_db())
+    try:
+        report = _poll(inline, raws, parse_workers=0)
+        expected = _state(inline)
+    finally:
+        close_app(inline)
+    pooled = _app(tmp_path / "pool", fresh_db())
+    try:
+        assert _poll(pooled, raws, parse_workers=2).summary() == report.summary()
+        assert _state(pooled) == expected
+    finally:
+        close_app(pooled)
+
+
+class ShortReads(MaildirSource):
+    """A Maildir whose server-side copy of some messages reads short: `always` on every fetch,
+    `once` on the first fetch only."""
+
+    def __init__(self, path: Path, always: set[str], once: set[str]) -> None:
+        super().__init__(path)
+        self.always, self.once, self.fetched = always, set(once), []
+
+    def fetch(self, envelopes):
+        raw = super().fetch(envelopes)
+        for key in raw:
+            self.fetched.append(key)
+            if key in self.always or key in self.once:
+                self.once.discard(key)
+                raw[key] = raw[key][:-10]
+        return raw
+
+
+def test_a_short_fetch_is_retried_then_kept_quarantined(fresh_db, tmp_path: Path) -> None:
+    raws = sorted((FIXTURES / "intake").glob("*.eml"))[:4]
+    app = _app(tmp_path, fresh_db())
+    box = tmp_path / "inbox"
+    for sub in ("tmp", "new", "cur"):
+        (box / sub).mkdir(parents=True, exist_ok=True)
+    for i, path in enumerate(raws):
+        (box / "new" / f"{i}.mail").write_bytes(path.read_bytes())
+    source = ShortReads(box, always={"1.mail"}, once={"2.mail"})
+    try:
+        with app.app_context():
+            report = pipeline.poll_mailbox_once(
+                db.session(), source, max_message_bytes=25 * 1024 * 1024
+            )
+            rows = list(db.session.scalars(select(MailMessage).order_by(MailMessage.id)))
+            short = rows[1]
+            assert (report.new, report.quarantined, report.moved) == (4, 1, 4)
+            assert short.state == "quarantined"
+            assert "RFC822.SIZE" in short.error and "3 times" in short.error
+            assert short.raw == raws[1].read_bytes()[:-10]
+            assert rows[2].state != "quarantined" and rows[2].raw == raws[2].read_bytes()
+            assert source.fetched.count("1.mail") == pipeline.FETCH_TRIES
+            assert source.fetched.count("2.mail") == 2
+            db.session.remove()
+    finally:
+        close_app(app)
+    assert list((box / "new").iterdir()) == []
+
+
+def test_a_row_the_database_refuses_is_stored_bare_and_the_rest_as_usual(
+    fresh_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raws = _mail()[:12]
+    poison_id = "<poison@example.org>"
+    raws[5] = f"Message-ID: {poison_id}\n".encode() + raws[5]
+    real = pipeline._insert_rows
+
+    def refuse_poison(session, rows):
+        if any(row["message_id"] == poison_id for row in rows):
+            raise ValueError("a value the database refuses")
+        return real(session, rows)
+
+    monkeypatch.setattr(pipeline, "_insert_rows", refuse_poison)
+    app = _app(tmp_path, fresh_db())
+    try:
+        report = _poll(app, raws)
+        state = _state(app)
+    finally:
+        close_app(app)
+    assert (report.new, report.moved, report.quarantined) == (12, 12, 1)
+    bare = state["messages"][5]
+    assert (bare[1], bare[7]) == ("quarantined", None)
+    assert "could not be stored as received" in bare[4] and "ValueError" in bare[4]
+    assert all(m[1] in ("parsed", "ignored") for i, m in enumerate(state["messages"]) if i != 5)
+
+
+def test_a_message_whose_queueing_fails_is_quarantined_alone(
+    fresh_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raws = _mail()[:20]
+    real = pipeline._new_request
+    failed: list[int] = []
+
+    def fail_on_the_third(session, message, parsed, raw, lookups=None):
+        if not failed or failed[0] == message.id:
+            failed[:] = [message.id]
+            raise RuntimeError("a bug in queueing")
+        return real(session, message, parsed, raw, lookups)
+
+    monkeypatch.setattr(pipeline, "_new_request", fail_on_the_third)
+    app = _app(tmp_path, fresh_db())
+    try:
+        report = _poll(app, raws)
+        state = _state(app)
+    finally:
+        close_app(app)
+    assert (report.new, report.moved, report.quarantined) == (20, 20, 1)
+    quarantined = [m for m in state["messages"] if m[1] == "quarantined"]
+    assert [m[0] for m in quarantined] == failed
+    assert "RuntimeError: a bug in queueing" in quarantined[0][4]
+    assert report.requests == len(state["requests"]) >= 10
