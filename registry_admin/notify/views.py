@@ -231,7 +231,7 @@ def edit_wording(kind: str, language: str, part: str) -> Any:
         flash(_("The form was incomplete."), "error")
         return _edit_page(kind, language, part, form, status=400)
     source = (form.source.data or "").replace("\r\n", "\n")
-    if request.form.get("action") != "save":
+    if request.form.get("intent") != "save":
         return _edit_page(kind, language, part, form, draft=source)
     try:
         with transaction() as s:

@@ -72,13 +72,13 @@ def test_preview_saves_nothing_then_save_is_used_by_the_outbox_and_audited(
     assert "Beslut om er ansökan" in text_of(page.text) and "RA-2026-000123" in page.text
 
     draft = "Beslut: {{ organization_name }} [{{ reference }}]"
-    shown = post_form(admin, path, path, source=draft, action="preview")
+    shown = post_form(admin, path, path, source=draft, intent="preview")
     assert shown.status_code == 200
     assert "Beslut: Hakalan Perheyhdistys ry [RA-2026-000123]" in text_of(shown.text)
     assert overrides(app) == [] and audit(app) == []
     assert queue(app)[1].startswith("Beslut om er ansökan")
 
-    saved = post_form(admin, path, path, source=draft, action="save")
+    saved = post_form(admin, path, path, source=draft, intent="save")
     assert saved.status_code == 303
     assert overrides(app) == [("rejected", "sv", "subject.txt", draft)]
     ((who, action, before, after),) = audit(app)
@@ -92,7 +92,7 @@ def test_preview_saves_nothing_then_save_is_used_by_the_outbox_and_audited(
     assert queue(app, language="fi")[1].startswith("Päätös hakemukseenne")
 
     # Editing again audits the old and the new wording.
-    post_form(admin, path, path, source="Nytt beslut [{{ reference }}]", action="save")
+    post_form(admin, path, path, source="Nytt beslut [{{ reference }}]", intent="save")
     assert audit(app)[-1][2]["source"] == draft
     assert "Nytt beslut" in text_of(admin.get(path).text)
 
@@ -100,7 +100,7 @@ def test_preview_saves_nothing_then_save_is_used_by_the_outbox_and_audited(
 def test_reset_returns_to_the_file_and_is_audited(app: Flask, staff_clients) -> None:
     admin = staff_clients("admin")
     path = PAGE.format(kind="approved", language="en", part="body.txt")
-    post_form(admin, path, path, source="Approved: {{ reference }}\n", action="save")
+    post_form(admin, path, path, source="Approved: {{ reference }}\n", intent="save")
     assert queue(app, kind="approved", language="en")[2] == "Approved: RA-2026-000007\n"
 
     response = post_form(admin, path, path + "/reset")
@@ -132,7 +132,7 @@ def test_a_wording_that_fails_is_refused_with_its_error_and_never_saved(
 ) -> None:
     admin = staff_clients("admin")
     path = PAGE.format(kind="missing", language="fi", part=part)
-    response = post_form(admin, path, path, source=source, action="save")
+    response = post_form(admin, path, path, source=source, intent="save")
     assert response.status_code == 400
     assert "Not saved" in response.text and error in response.text
     assert overrides(app) == [] and audit(app) == []
@@ -160,7 +160,7 @@ def test_html_wording_is_autoescaped_and_text_is_not(app: Flask, staff_clients) 
         ("body.txt", "Hei {{ organization_name }}"),
     ):
         path = PAGE.format(kind="approved", language="fi", part=part)
-        assert post_form(admin, path, path, source=source, action="save").status_code == 303
+        assert post_form(admin, path, path, source=source, intent="save").status_code == 303
     _, _, text, body = queue(app, kind="approved", language="fi", organization_name="<b>A & B</b>")
     assert body == "<p>Hei &lt;b&gt;A &amp; B&lt;/b&gt;</p>"
     assert text == "Hei <b>A & B</b>"
@@ -197,7 +197,7 @@ def test_the_html_preview_is_cleaned_and_isolated(app: Flask, staff_clients) -> 
         assert gone not in frame.text
     # The edit page frames it in a sandbox with no allowances, the draft in its address.
     path = PAGE.format(kind="receipt", language="en", part="body.html")
-    shown = post_form(admin, path, path, source=draft, action="preview")
+    shown = post_form(admin, path, path, source=draft, intent="preview")
     assert '<iframe sandbox=""' in shown.text and "preview.html?draft=" in shown.text
     with app.app_context():
         assert db.session.scalar(select(func.count(WordingOverride.id))) == 0
