@@ -199,7 +199,7 @@ def _edit_page(
     if form.source.data is None:
         form.source.data = wording.current_source(session, kind, language, part)
     shown = wording.preview(session, kind, language, part, draft)
-    frame_args: dict[str, str] = {"kind": kind, "language": language}
+    frame_args: dict[str, Any] = {"kind": kind, "language": language}
     if draft is not None and part == "body.html":
         frame_args["draft"] = draft
     page = render_template(
