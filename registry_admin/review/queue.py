@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from registry_admin import businessid
 from registry_admin.db import db, transaction
 from registry_admin.errors import DomainError
+from registry_admin.intake.applicant import notification_language
 from registry_admin.intake.mime import IntakeError, read_message
 from registry_admin.intake.models import (
     PENDING_REQUEST_STATES,
@@ -18,9 +18,10 @@ from registry_admin.intake.models import (
     MailMessage,
     RegistrationRequest,
 )
+from registry_admin.intake.pipeline import reprocess_message
 from registry_admin.registry import decisions, services
 from registry_admin.registry.models import Organization
-from registry_admin.review import mail_display
+from registry_admin.review import mail_display, queue_search, reasons
 from registry_admin.review.auth import role_required
 from registry_admin.review.forms import BulkForm, CorrectionForm, DecisionForm, RejectForm
 from registry_admin.review.routes import _status_for, actor
@@ -42,17 +43,13 @@ def index() -> Any:
 @bp.get("/requests")
 @role_required("viewer")
 def queue() -> Any:
-    """Requests by state, oldest first, with counts, search and keyset pagination."""
+    """Requests by state, oldest first (by arrival), with counts, search and keyset pagination."""
     tab = request.args.get("state", "pending")
     if tab not in TABS:
         tab = "pending"
     q = request.args.get("q", "").strip()[:200]
     after = request.args.get("after", "")
-    counts = dict(
-        db.session.execute(
-            select(RegistrationRequest.state, func.count()).group_by(RegistrationRequest.state)
-        ).all()
-    )
+    counts = queue_search.state_counts(db.session())
     counts["pending"] = sum(counts.get(s, 0) for s in PENDING_REQUEST_STATES)
     counts["quarantined"] = (
         db.session.scalar(
@@ -74,7 +71,10 @@ def queue() -> Any:
             query = select(MailMessage).where(MailMessage.kind == "removal")
         if after.isdigit():
             query = query.where(MailMessage.id > int(after))
-        rows = db.session.scalars(query.order_by(MailMessage.id).limit(PAGE_SIZE + 1)).all()
+        # Quarantined mail is few: its ids come from the state index and are sorted, rather than
+        # found by walking every stored message in id order.
+        order = MailMessage.id + 0 if tab == "quarantined" else MailMessage.id
+        rows = db.session.scalars(query.order_by(order).limit(PAGE_SIZE + 1)).all()
         return render_template(
             "review/quarantine.html" if tab == "quarantined" else "review/removals.html",
             messages=rows[:PAGE_SIZE],
@@ -86,21 +86,9 @@ def queue() -> Any:
             form=BulkForm(),
         )
     states = PENDING_REQUEST_STATES if tab == "pending" else (tab,)
-    query = select(RegistrationRequest).where(RegistrationRequest.state.in_(states))
-    if q:
-        like = f"%{q.replace(chr(92), chr(92) * 2).replace('%', chr(92) + '%').replace('_', chr(92) + '_')}%"
-        query = query.where(
-            or_(
-                RegistrationRequest.business_id == businessid.check(q).normalized,
-                RegistrationRequest.reference == q.upper(),
-                RegistrationRequest.organization_name.ilike(like, escape="\\"),
-                RegistrationRequest.applicant_address.ilike(like, escape="\\"),
-            )
-        )
-    if after.isdigit():
-        query = query.where(RegistrationRequest.id > int(after))
-    # Ids grow with arrival, so ordering by id is oldest first and pages by a keyset.
-    rows = db.session.scalars(query.order_by(RegistrationRequest.id).limit(PAGE_SIZE + 1)).all()
+    rows = queue_search.page_of_requests(
+        db.session(), states, q, int(after) if after.isdigit() else None, PAGE_SIZE + 1
+    )
     return render_template(
         "review/queue.html",
         requests=rows[:PAGE_SIZE],
@@ -172,7 +160,15 @@ def detail(request_id: int) -> Any:
         decision_form=DecisionForm(),
         reject_form=RejectForm(),
         correction_form=CorrectionForm(),
+        reasons=reasons.list_reasons(db.session(), active_only=True),
+        reason_language=notification_language(req),
+        reason_language_name=_language_name(notification_language(req)),
     )
+
+
+def _language_name(language: str) -> str:
+    names = {"fi": _("Finnish"), "sv": _("Swedish"), "en": _("English")}
+    return names.get(language, language)
 
 
 def _message_view(req: RegistrationRequest, message: MailMessage) -> dict[str, Any]:
@@ -278,20 +274,22 @@ def approve(request_id: int) -> Any:
 @bp.post("/requests/<int:request_id>/reject")
 @role_required("reviewer")
 def reject(request_id: int) -> Any:
-    """Reject, with a reason sent to the applicant."""
+    """Reject, with a reason sent to the applicant: as written, or the picked one's text."""
     form = RejectForm()
-    return _decide(
-        request_id,
-        form,
-        lambda s: decisions.reject_request(
-            s,
-            request_id,
-            actor=actor(),
-            reason=form.reason.data or "",
-            remote_addr=request.remote_addr,
-        ),
-        _("Rejected."),
-    )
+
+    def reject_with_reason(s: Any) -> None:
+        reason = (form.reason.data or "").strip()
+        picked = form.template.data or ""
+        if not reason and picked.isdigit():
+            # Without script nothing copied the picked reason into the text: use its text in
+            # the language the applicant is answered in.
+            language = notification_language(decisions.get_request(s, request_id))
+            reason = reasons.reason_text(s, int(picked), language)
+        decisions.reject_request(
+            s, request_id, actor=actor(), reason=reason, remote_addr=request.remote_addr
+        )
+
+    return _decide(request_id, form, reject_with_reason, _("Rejected."))
 
 
 @bp.post("/requests/<int:request_id>/missing")
@@ -342,6 +340,62 @@ def correct(request_id: int) -> Any:
     )
 
 
+@bp.post("/messages/<int:message_id>/reprocess")
+@role_required("reviewer")
+def reprocess(message_id: int) -> Any:
+    """Run a quarantined message through the parser again and say what became of it."""
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    back = redirect(url_for("review.queue", state="quarantined"), 303)
+    try:
+        with transaction() as s:
+            message = reprocess_message(s, message_id)
+            outcome = {
+                "message_id": message.id,
+                "state": message.state,
+                "kind": message.kind,
+                "request_id": message.request_id,
+                "error": message.error if message.state == "quarantined" else None,
+            }
+            services.record_audit(
+                s, actor(), "message.reprocess", after=outcome, remote_addr=request.remote_addr
+            )
+            reference = None
+            if message.request_id is not None:
+                found = s.get(RegistrationRequest, message.request_id)
+                reference = found.reference if found is not None else None
+    except DomainError as exc:
+        if _status_for(exc) == 404:
+            abort(404)
+        flash(str(exc), "error")
+        return back
+    if outcome["state"] == "quarantined":
+        flash(
+            _(
+                "Message %(id)s is still quarantined: %(error)s",
+                id=message_id,
+                error=outcome["error"] or "",
+            ),
+            "error",
+        )
+        return back
+    if outcome["request_id"] is not None:
+        flash(
+            _(
+                "Message %(id)s was read into request %(ref)s.",
+                id=message_id,
+                ref=reference or outcome["request_id"],
+            ),
+            "success",
+        )
+        return redirect(url_for("review.detail", request_id=outcome["request_id"]), 303)
+    flash(
+        _("Message %(id)s was read: %(kind)s, no request.", id=message_id, kind=outcome["kind"]),
+        "success",
+    )
+    return back
+
+
 def _stored_message(request_id: int, message_id: int) -> bytes:
     message = db.session.get(MailMessage, message_id)
     if message is None or message.request_id != request_id or message.raw is None:
@@ -372,3 +426,7 @@ def attachment(request_id: int, message_id: int, index: int) -> Response:
     part = found[index]
     headers = mail_display.attachment_headers(part.filename, f"attachment-{index + 1}")
     return Response(part.payload, headers=headers)
+
+
+# The admins' pages of rejection reasons are routes of this blueprint too.
+from registry_admin.review import reason_pages  # noqa: E402, F401

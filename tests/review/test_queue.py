@@ -292,3 +292,87 @@ def test_removal_requests_are_listed_for_staff(app, signed_in):
         )
     page = signed_in("viewer").get("/requests?state=removals").text
     assert "Poistuva ry" in page and "/registry/2331972-7" in page
+
+
+def _bulk_requests(app, states: list[str]) -> list[int]:
+    """Many requests at once, each with its own organization and sender."""
+    from sqlalchemy import insert
+
+    with app.app_context(), transaction() as session:
+        first = (session.scalar(select(func.max(RegistrationRequest.id))) or 0) + 1
+        rows = [
+            {
+                "id": first + i,
+                "reference": f"RA-2026-{first + i:06d}",
+                "state": state,
+                "business_id": f"{1000000 + i:07d}-0",
+                "business_id_valid": False,
+                "organization_name": f"Yhdistys numero {first + i} ry",
+                "applicant_address": f"Hakija <hakija{first + i}@example.fi>",
+                "missing": [],
+                "evidence": {},
+            }
+            for i, state in enumerate(states)
+        ]
+        session.execute(insert(RegistrationRequest), rows)
+    return [row["id"] for row in rows]
+
+
+def _listed(page: str) -> list[int]:
+    import re
+
+    return [int(m) for m in re.findall(r'href="/requests/(\d+)"', page)]
+
+
+def _all_pages(client, path: str) -> list[int]:
+    import re
+
+    seen: list[int] = []
+    while path:
+        page = client.get(path).text
+        seen += _listed(page)
+        nxt = re.search(r'<nav class="pages"><a href="([^"]+)"', page)
+        path = nxt.group(1).replace("&amp;", "&") if nxt else ""
+    return seen
+
+
+def test_tabs_page_through_every_request_once_oldest_first(app, signed_in):
+    states = ["approved", "ready", "new", "rejected", "incomplete"] * 30
+    ids = _bulk_requests(app, states)
+    viewer = signed_in("viewer")
+    pending = [i for i, s in zip(ids, states, strict=True) if s in ("new", "ready", "incomplete")]
+    assert _all_pages(viewer, "/requests") == pending
+    approved = [i for i, s in zip(ids, states, strict=True) if s == "approved"]
+    assert _all_pages(viewer, "/requests?state=approved") == approved
+    tabs = viewer.get("/requests").text
+    assert "to do (90)" in tabs and "approved (30)" in tabs and "rejected (30)" in tabs
+
+
+def test_search_by_business_id_reference_organization_and_sender(app, signed_in, make_request):
+    wanted = make_request("ready")
+    ids = _bulk_requests(app, ["ready"] * 60)
+    viewer = signed_in("viewer")
+
+    def found(q: str, state: str = "pending") -> list[int]:
+        return _all_pages(viewer, f"/requests?state={state}&q={q}")
+
+    for form in ("2331972-7", "FI23319727", "2331972%20-%207", "23319", "2331972-"):
+        assert found(form) == [wanted], form
+    assert found(f"RA-2026-{wanted:06d}".lower()) == [wanted]
+    assert found("testiYHDISTYS") == [wanted]
+    assert found("liisa.laine@yhdistys") == [wanted]
+    assert found(f"numero {ids[-1]} ry") == [ids[-1]]
+    # A word of every name pages through all of them, in order; % and _ are only characters.
+    assert found("yhdistys") == [wanted, *ids]
+    assert found("100%25") == [] and found("_") == []
+    assert found("2331972-7", state="approved") == []
+
+
+def test_counts_follow_a_decision_at_once(app, signed_in, make_request):
+    request_id = make_request("ready")
+    reviewer = signed_in("reviewer")
+    assert "to do (1)" in reviewer.get("/requests").text
+    token = csrf_token(reviewer, f"/requests/{request_id}")
+    reviewer.post(f"/requests/{request_id}/not-request", data={"csrf_token": token})
+    page = reviewer.get("/requests").text
+    assert "to do (0)" in page and "not a request (1)" in page

@@ -11,6 +11,8 @@ from staff_client import csrf_token
 
 from registry_admin.db import db, transaction
 from registry_admin.intake.models import MailMessage, RegistrationRequest
+from registry_admin.review.reasons import FIELDS as REASON_FIELDS
+from registry_admin.review.reasons import RejectionReason
 
 # endpoint -> least role that may use it: "public", "token" (the lookup API), or a staff role.
 INVENTORY = {
@@ -43,6 +45,11 @@ INVENTORY = {
     "review.ask_missing": "reviewer",
     "review.not_request": "reviewer",
     "review.correct": "reviewer",
+    "review.reprocess": "reviewer",
+    "review.reason_list": "admin",
+    "review.create_reason": "admin",
+    "review.edit_reason": "admin",
+    "review.move_reason": "admin",
     "notify_admin.outbox": "viewer",
     "notify_admin.retry": "admin",
     "notify_admin.wording_list": "admin",
@@ -65,6 +72,7 @@ SAMPLE_ARGS = {
     "kind": "missing",
     "language": "sv",
     "part": "body.html",
+    "reason_id": 1,
 }
 # Session bookkeeping of sign-ins is not domain state.
 BOOKKEEPING = {"staff_sessions", "login_failures", "alembic_version"}
@@ -97,6 +105,12 @@ def seeded(app, add_org):
             )
         )
         assert request.id == 1
+        if session.get(RejectionReason, 1) is None:  # PostgreSQL tests start without the seeds
+            session.add(
+                RejectionReason(
+                    id=1, updated_by="test", **{f: "x" for f in REASON_FIELDS}, position=1
+                )
+            )
 
 
 def routes(app):
