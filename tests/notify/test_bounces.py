@@ -315,3 +315,15 @@ def test_the_scheduled_poll_stores_the_bounce_and_links_it(
         kinds = list(db.session.scalars(select(MailMessage.kind)))
     assert kinds == ["bounce"]
     assert state_of(app, nid)[0] == "bounced"
+
+
+def test_the_scheduler_links_bounces_right_after_each_poll(sqlite_app: Flask) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from registry_admin.scheduler import _add_jobs
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    _add_jobs(scheduler, sqlite_app)
+    job = scheduler.get_job("mailbox_poll")
+    assert job is not None and job.func is poll_then_link_bounces
+    assert job.max_instances == 1 and job.coalesce is True
