@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-test
 	@sh scripts/system-deps.sh wrk
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/queue_page.py
 
 corpus-report: $(VENV)/.installed
 	$(BIN)/python -m registry_admin.intake.corpus_report tests/fixtures/corpus
