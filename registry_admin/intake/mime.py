@@ -186,7 +186,7 @@ def _first_msgid(value: str | None) -> str | None:
     return value[:500] or None
 
 
-def _header(msg: Message, name: str) -> str | None:
+def _header(msg: Message | _FirstHeaders, name: str) -> str | None:
     try:
         value = msg.get(name)
     except Exception:
@@ -196,10 +196,25 @@ def _header(msg: Message, name: str) -> str | None:
     return decode_header_value(value)
 
 
+class _FirstHeaders:
+    """The first field of each name, looked up as `Message.get` does, without a scan per name."""
+
+    def __init__(self, msg: Message) -> None:
+        first: dict[str, tuple[str, str]] = {}
+        for name, value in msg.raw_items():
+            first.setdefault(name.lower(), (name, value))
+        self._first, self._policy = first, msg.policy
+
+    def get(self, name: str) -> object:
+        found = self._first.get(name.lower())
+        return None if found is None else self._policy.header_fetch_parse(*found)
+
+
 def _read_headers(msg: Message) -> MessageHeaders:
-    from_name, from_address = parseaddr(_header(msg, "From") or "")
+    fields = _FirstHeaders(msg)
+    from_name, from_address = parseaddr(_header(fields, "From") or "")
     try:
-        to = tuple(addr for _, addr in getaddresses([_header(msg, "To") or ""]) if addr)
+        to = tuple(addr for _, addr in getaddresses([_header(fields, "To") or ""]) if addr)
     except Exception:
         to = ()
     content_type = _safe_content_type(msg)
@@ -207,21 +222,21 @@ def _read_headers(msg: Message) -> MessageHeaders:
     if content_type == "multipart/report":
         report_type = (_safe_param(msg, "report-type") or "").lower() or None
     return MessageHeaders(
-        subject=_header(msg, "Subject") or "",
+        subject=_header(fields, "Subject") or "",
         from_name=from_name,
         from_address=from_address.lower(),
         to=to,
-        message_id=_first_msgid(_header(msg, "Message-ID")),
-        in_reply_to=_first_msgid(_header(msg, "In-Reply-To")),
-        references=_msgids(_header(msg, "References")),
-        auto_submitted=_lower(_header(msg, "Auto-Submitted")),
-        precedence=_lower(_header(msg, "Precedence")),
-        x_autoreply=_lower(_header(msg, "X-Autoreply")),
-        x_autorespond=_lower(_header(msg, "X-Autorespond")),
-        list_id=_header(msg, "List-Id"),
+        message_id=_first_msgid(_header(fields, "Message-ID")),
+        in_reply_to=_first_msgid(_header(fields, "In-Reply-To")),
+        references=_msgids(_header(fields, "References")),
+        auto_submitted=_lower(_header(fields, "Auto-Submitted")),
+        precedence=_lower(_header(fields, "Precedence")),
+        x_autoreply=_lower(_header(fields, "X-Autoreply")),
+        x_autorespond=_lower(_header(fields, "X-Autorespond")),
+        list_id=_header(fields, "List-Id"),
         content_type=content_type,
         report_type=report_type,
-        extra={name: v for name in _EXTRA_HEADERS if (v := _header(msg, name)) is not None},
+        extra={name: v for name in _EXTRA_HEADERS if (v := _header(fields, name)) is not None},
     )
 
 
@@ -250,6 +265,14 @@ def _safe_param(part: Message, name: str) -> str | None:
 
 
 def _filename(part: Message) -> str | None:
+    try:
+        # Most parts name no file: neither header has a parameter that could give one.
+        disposition, ctype = part.get("Content-Disposition"), part.get("Content-Type")
+        unnamed = "name" not in f"{disposition or ''}{ctype or ''}".lower()
+    except Exception:
+        unnamed = False
+    if unnamed:
+        return None
     try:
         name = part.get_filename()
     except Exception:

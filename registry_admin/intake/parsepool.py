@@ -111,6 +111,12 @@ class Parser:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Parser:
+        """Start the workers now, before the poll starts threads of its own: forked from a
+        process with one thread, they start at once with the parser already imported."""
+        if self.workers > 0:
+            from registry_admin.intake import parse  # noqa: F401  (inherited by the workers)
+
+            self._executor().submit(os.getpid).result()
         return self
 
     def __exit__(self, *_exc: object) -> None:

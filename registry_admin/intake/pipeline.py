@@ -1072,6 +1072,19 @@ class _Lookups:
                     )
                 )
             )
+        # Pending requests by Business ID: which one a new request duplicates.
+        self._pending: dict[str, set[int]] = {}
+        self._pending_key: dict[int, str] = {}
+        self._covered = frozenset(business_ids)
+        if business_ids:
+            for request_id, business_id in session.execute(
+                select(RegistrationRequest.id, RegistrationRequest.business_id).where(
+                    RegistrationRequest.business_id.in_(business_ids),
+                    RegistrationRequest.state.in_(PENDING_REQUEST_STATES),
+                )
+            ):
+                self._pending.setdefault(business_id, set()).add(request_id)
+                self._pending_key[request_id] = business_id
         self._receipts: dict[str, int] | None = None
         self._receipt_window = utcnow() - timedelta(days=1)
 
@@ -1086,6 +1099,24 @@ class _Lookups:
 
     def registered(self, business_id: str) -> bool:
         return business_id in self._registered
+
+    def covers(self, business_id: str) -> bool:
+        """Whether the batch read the requests with this Business ID (else ask the database)."""
+        return business_id in self._covered
+
+    def earliest_pending(self, business_id: str, below: int) -> int | None:
+        """The first pending request with this Business ID and an id below `below`."""
+        earlier = [i for i in self._pending.get(business_id, ()) if i < below]
+        return min(earlier) if earlier else None
+
+    def note_request(self, request: RegistrationRequest) -> None:
+        """`request` was (re)evaluated: file it under its Business ID while pending."""
+        old = self._pending_key.pop(request.id, None)
+        if old is not None:
+            self._pending[old].discard(request.id)
+        if request.business_id and request.state in PENDING_REQUEST_STATES:
+            self._pending.setdefault(request.business_id, set()).add(request.id)
+            self._pending_key[request.id] = request.business_id
 
     def note(self, message: MailMessage) -> None:
         """`message` is queued: later messages of the batch may repeat it or answer it."""
@@ -1307,6 +1338,14 @@ def _evaluate(
     session: Session, request: RegistrationRequest, lookups: _Lookups | None = None
 ) -> None:
     """Set the state of a request the pipeline may still change (not one staff decided)."""
+    _set_state(session, request, lookups)
+    if lookups is not None:
+        lookups.note_request(request)
+
+
+def _set_state(
+    session: Session, request: RegistrationRequest, lookups: _Lookups | None = None
+) -> None:
     if request.state in DECIDED_REQUEST_STATES:
         return
     request.duplicate_of_id = None
@@ -1323,17 +1362,20 @@ def _evaluate(
         if registered is not None:
             request.state = "already_registered"
             return
-        earlier = session.scalar(
-            select(RegistrationRequest.id)
-            .where(
-                RegistrationRequest.business_id == request.business_id,
-                RegistrationRequest.state.in_(PENDING_REQUEST_STATES),
-                RegistrationRequest.id != request.id,
-                RegistrationRequest.id < request.id,
+        if lookups is not None and lookups.covers(request.business_id):
+            earlier = lookups.earliest_pending(request.business_id, request.id)
+        else:
+            earlier = session.scalar(
+                select(RegistrationRequest.id)
+                .where(
+                    RegistrationRequest.business_id == request.business_id,
+                    RegistrationRequest.state.in_(PENDING_REQUEST_STATES),
+                    RegistrationRequest.id != request.id,
+                    RegistrationRequest.id < request.id,
+                )
+                .order_by(RegistrationRequest.id)
+                .limit(1)
             )
-            .order_by(RegistrationRequest.id)
-            .limit(1)
-        )
         if earlier is not None:
             request.state = "duplicate"
             request.duplicate_of_id = earlier
