@@ -1350,7 +1350,7 @@ def _set_state(
         return
     request.duplicate_of_id = None
     if request.business_id and request.business_id_valid:
-        if lookups is not None:
+        if lookups is not None and lookups.covers(request.business_id):
             registered = True if lookups.registered(request.business_id) else None
         else:
             registered = session.scalar(
