@@ -30,6 +30,7 @@ MAX_WORKERS = 4
 # Messages per task sent to a worker: few enough to spread a batch over the workers, enough
 # to keep the cost of a task small against the parsing.
 CHUNK_MESSAGES = 10
+DEATHS_IN_A_ROW = 3
 
 Result = Any  # a ParsedMessage, or the IntakeError that the parser raised
 
@@ -150,17 +151,28 @@ class Parser:
         return Pending(self, raws, futures)
 
     def isolate(self, raws: list[bytes]) -> list[Result]:
-        """Parse each message in a task of its own, replacing the pool whenever one dies."""
+        """Parse each message in a task of its own, replacing the pool whenever one dies. After
+        DEATHS_IN_A_ROW deaths on as many messages in a row the workers themselves are at
+        fault, not the mail: the rest of the poll parses in this process."""
         from registry_admin.intake.parse import UnparseableMessage
 
         self._discard()
         results: list[Result] = []
+        deaths = 0
         for raw in raws:
+            if self.workers <= 0:
+                results.append(parse_one(raw))
+                continue
             try:
                 results.extend(self._executor().submit(_parse_chunk, [raw]).result())
+                deaths = 0
             except BrokenProcessPool:
                 self._discard()
                 results.append(UnparseableMessage("the parser's process died on this message"))
+                deaths += 1
+                if deaths >= DEATHS_IN_A_ROW:
+                    log.error("parser processes keep dying: parsing in the poll's own process")
+                    self.workers = 0
             except Exception as exc:
                 results.append(UnparseableMessage(f"parser failed: {type(exc).__name__}"))
         return results

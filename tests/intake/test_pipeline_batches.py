@@ -267,3 +267,36 @@ def test_a_message_whose_queueing_fails_is_quarantined_alone(
     assert [m[0] for m in quarantined] == failed
     assert "RuntimeError: a bug in queueing" in quarantined[0][4]
     assert report.requests == len(state["requests"]) >= 10
+
+
+def test_a_message_that_kills_its_parser_process_is_quarantined_alone(
+    small_batches: None, fresh_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    import threading
+
+    from registry_admin.intake import parse
+
+    real, poll_pid = parse.parse_message, os.getpid()
+
+    def crashing(raw: bytes):
+        if b"X-Crash: yes" in raw and os.getpid() != poll_pid:
+            os.kill(os.getpid(), signal.SIGKILL)  # as a crash in a C library would
+        return real(raw)
+
+    monkeypatch.setattr(parse, "parse_message", crashing)
+    # Fork the workers (they inherit the replaced parser), whatever threads pytest runs.
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    raws = _mail()[:20]
+    raws[13] = b"X-Crash: yes\n" + raws[13]
+    app = _app(tmp_path, fresh_db())
+    try:
+        report = _poll(app, raws, parse_workers=2)
+        state = _state(app)
+    finally:
+        close_app(app)
+    assert (report.new, report.moved, report.quarantined) == (20, 20, 1)
+    quarantined = [m for m in state["messages"] if m[1] == "quarantined"]
+    assert [m[0] for m in quarantined] == [state["messages"][13][0]]
+    assert "process died" in quarantined[0][4]
