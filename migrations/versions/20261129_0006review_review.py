@@ -94,7 +94,7 @@ def upgrade():
         batch_op.create_index('ix_registration_requests_updated_at', ['updated_at'], unique=False)
         batch_op.create_index(
             'ix_registration_requests_search',
-            ['state', 'organization_name', 'applicant_address'],
+            ['state', 'id', 'organization_name', 'applicant_address'],
             unique=False,
             postgresql_where=sa.text(
                 'octet_length(organization_name) + octet_length(applicant_address) < 2000'

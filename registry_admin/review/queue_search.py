@@ -21,12 +21,14 @@ _R = RegistrationRequest
 
 # A tab is one state (or the pending ones) in arrival order; a page starts after an id.
 STATE_ORDER = Index("ix_registration_requests_state_id", _R.state, _R.id)
-# A scan of this narrow index (not of the wide rows) answers a name or sender search. A
+# A name or sender search walks this narrow index (not the wide rows) in a tab's id order: a
+# common word fills its page at once, a rare one costs one pass over the tab's entries. A
 # PostgreSQL index entry must stay under about 2.7 kB, so there a hostile 100 kB header is left
 # out of the index (that search reads the table) rather than failing the row's insert.
 SEARCH = Index(
     "ix_registration_requests_search",
     _R.state,
+    _R.id,
     _R.organization_name,
     _R.applicant_address,
     postgresql_where=text(
@@ -38,8 +40,6 @@ CHANGED = Index("ix_registration_requests_updated_at", _R.updated_at)
 # The removals tab: the ledger's removal requests in arrival order.
 KIND_ORDER = Index("ix_mail_messages_kind_id", MailMessage.kind, MailMessage.id)
 
-# How many of a tab's oldest rows a name or sender search reads in order before it scans.
-SEARCH_FIRST_ROWS = 1000
 # Another process's clock may lag behind, so that its change does not move the key: counts are
 # recomputed at least this often all the same.
 COUNTS_MAX_AGE = 30.0
@@ -100,44 +100,22 @@ def page_of_requests(
 
     The ids come first from an index alone; only the page's rows are then read whole.
     """
-    tab: Select[Any] = select(_R.id).where(_R.state.in_(states))
-    if not q:
-        if after is not None:
-            tab = tab.where(_R.id > after)
-        # Several states: each one's ids from the state index, then sorted. Walking the
-        # primary key instead would pass every decided request older than the first pending.
-        order: Any = _R.id if len(states) == 1 else _R.id + 0
-        ids = list(session.scalars(tab.order_by(order).limit(size)))
-    else:
+    query: Select[Any] = select(_R.id).where(_R.state.in_(states))
+    # One state: its index entries are in id order, the page is the first `size` that match.
+    # Several: each state's ids are read and sorted; walking the primary key instead would pass
+    # every decided request older than the first pending one.
+    order: Any = _R.id if len(states) == 1 else _R.id + 0
+    after_id: Any = _R.id
+    if q:
         condition, scans_search_index = search_condition(q, session.get_bind().dialect.name)
-        if scans_search_index:
-            ids = _searched_ids(session, tab, condition, after, size)
-        else:
-            # A reference or a Business ID names few rows: found by their own index, then sorted
-            # ("+ 0" keeps SQLite from walking the tab in id order to find them).
-            if after is not None:
-                tab = tab.where(_R.id + 0 > after)
-            ids = list(session.scalars(tab.where(condition).order_by(_R.id + 0).limit(size)))
+        query = query.where(condition)
+        if not scans_search_index:
+            # A reference or a Business ID names few rows: found by their own index, then
+            # sorted ("+ 0" keeps SQLite from walking the tab in id order to find them).
+            order = after_id = _R.id + 0
+    if after is not None:
+        query = query.where(after_id > after)
+    ids = list(session.scalars(query.order_by(order).limit(size)))
     if not ids:
         return []
     return list(session.scalars(select(_R).where(_R.id.in_(ids)).order_by(_R.id)))
-
-
-def _searched_ids(
-    session: Session, tab: Select[Any], condition: Any, after: int | None, size: int
-) -> list[int]:
-    # A common word fills a page from the tab's oldest rows: look there first, in order. A rare
-    # one would then make SQLite read every wide row of the tab; instead the rest is a scan of
-    # the narrow search index, unordered (so that index is the one used), the few matches sorted.
-    first = tab.where(_R.id > after) if after is not None else tab
-    window = first.order_by(_R.id).limit(SEARCH_FIRST_ROWS).subquery()
-    found = list(
-        session.scalars(
-            tab.where(condition, _R.id.in_(select(window.c.id))).order_by(_R.id).limit(size)
-        )
-    )
-    last = session.scalar(select(func.max(window.c.id)))
-    if len(found) == size or last is None:
-        return found
-    rest = tab.where(condition, _R.id + 0 > last).order_by(_R.id + 0).limit(size - len(found))
-    return found + list(session.scalars(rest))
