@@ -102,12 +102,26 @@ def upgrade():
         )
     with op.batch_alter_table('mail_messages', schema=None) as batch_op:
         batch_op.create_index('ix_mail_messages_kind_id', ['kind', 'id'], unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+    with op.batch_alter_table('registration_requests', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_registration_requests_trigrams',
+            ['organization_name', 'applicant_address'],
+            unique=False,
+            postgresql_using='gin',
+            postgresql_ops={
+                'organization_name': 'gin_trgm_ops',
+                'applicant_address': 'gin_trgm_ops',
+            },
+        )
 
 
 def downgrade():
     with op.batch_alter_table('mail_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_mail_messages_kind_id')
     with op.batch_alter_table('registration_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_registration_requests_trigrams')
         batch_op.drop_index('ix_registration_requests_search')
         batch_op.drop_index('ix_registration_requests_updated_at')
         batch_op.drop_index('ix_registration_requests_state_id')
