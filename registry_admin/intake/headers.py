@@ -36,7 +36,11 @@ def header_fields(raw: bytes, names: frozenset[str] | None = None) -> list[tuple
     """The (name, value) pairs `email` would store for the message's top-level headers; with
     `names` (lower case), only the fields of those names."""
     text = _header_bytes(raw).decode("ascii", "surrogateescape")
-    lines = _LINES.findall(text, 0, _HEADER_RUN.match(text).end())
+    end = _HEADER_RUN.match(text).end()
+    if names is not None and not _BARE_CR.search(text, 0, end):
+        # Every line ends in LF or CRLF, so the fields wanted can be found by one search.
+        return _named_fields(text[:end], names)
+    lines = _LINES.findall(text, 0, end)
     fields: list[tuple[str, str]] = []
     last: list[str] = []
     count = len(lines)
@@ -60,6 +64,26 @@ def header_fields(raw: bytes, names: frozenset[str] | None = None) -> list[tuple
             last = [line]
     if last:
         fields.append(compat32.header_source_parse(last))
+    return fields
+
+
+_BARE_CR = re.compile(r"\r(?!\n)")
+_LF_LINES = re.compile(r"[^\n]*\n|[^\n]+")
+_NAMED: dict[frozenset[str], re.Pattern[str]] = {}
+
+
+def _named_fields(region: str, names: frozenset[str]) -> list[tuple[str, str]]:
+    """header_fields(region, names) for a header block whose lines all end in LF or CRLF: each
+    field of those names with its continuation lines, in order."""
+    pattern = _NAMED.get(names)
+    if pattern is None:
+        alternatives = "|".join(re.escape(name) for name in sorted(names))
+        pattern = _NAMED[names] = re.compile(
+            rf"^(?:{alternatives}):[^\n]*(?:\n|\Z)(?:[ \t][^\n]*(?:\n|\Z))*", re.I | re.M
+        )
+    fields: list[tuple[str, str]] = []
+    for found in pattern.finditer(region):
+        fields.append(compat32.header_source_parse(_LF_LINES.findall(found.group(0))))
     return fields
 
 

@@ -346,11 +346,12 @@ class _Poll:
             else:
                 data = raw.pop(envelope.key)
                 entries.append((envelope, hashlib.sha256(data).hexdigest(), data))
+        table = MailMessage.__table__
         existing = {
-            row.sha256: (row.id, row.state)
-            for row in session.execute(
-                select(MailMessage.sha256, MailMessage.id, MailMessage.state).where(
-                    MailMessage.sha256.in_({sha for _e, sha, _d in entries})
+            sha: (ledger_id, state)
+            for sha, ledger_id, state in session.connection().execute(
+                select(table.c.sha256, table.c.id, table.c.state).where(
+                    table.c.sha256.in_({sha for _e, sha, _d in entries})
                 )
             )
         }
@@ -687,9 +688,13 @@ def _rows_in(
 
 
 def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows, in one statement per engine batch; their ids, in order. A column that
+    is NULL in every row is left out (NULL is its default), which spares binding it."""
     table = MailMessage.__table__
+    keys = [key for key in rows[0] if any(row[key] is not None for row in rows)]
+    values = [{key: row[key] for key in keys} for row in rows]
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.connection().execute(statement, rows).scalars())
+    return list(session.connection().execute(statement, values).scalars())
 
 
 def _oversize_hash(envelope: Envelope) -> str:
