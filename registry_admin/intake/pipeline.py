@@ -870,6 +870,7 @@ def _queue_batch(
             else:
                 _queue(session, message, result, attempt, raw, lookups)
                 lookups.note(message)
+        lookups.materialize(session)
         session.flush()
         session.commit()
     except DATABASE_DOWN:
@@ -922,6 +923,9 @@ def _queue(
     own_items = 5 - len(parsed.own.missing())
     continues = own_items >= 1 and (parsed.kind != OTHER or parsed.own.labelled_fields >= 1)
     if earlier is not None and continues:
+        if lookups is not None:
+            # Requests created earlier in the batch are settled before one of them changes.
+            lookups.materialize(session)
         message.kind = FOLLOWUP
         message.request_id = earlier.id
         message.supplied = _apply_followup(earlier, message, parsed)
@@ -976,6 +980,8 @@ def _repeat_of(
             continue
         before = before or {}
         if all(before.get(k) == message.parsed.get(k) for k in _COMPARED):
+            if lookups is not None:
+                request_id = lookups.request_id_of(session, request_id)
             return candidate_id, request_id
     return None
 
@@ -988,7 +994,9 @@ def _thread(
     ids = [i for i in (parsed.in_reply_to, *reversed(parsed.references)) if i]
     for ref in ids:
         if lookups is not None:
-            request_id = lookups.thread_request_id(ref[:500], message.id)
+            request_id = lookups.request_id_of(
+                session, lookups.thread_request_id(ref[:500], message.id)
+            )
         else:
             request_id = session.scalar(
                 select(MailMessage.request_id)
@@ -1004,6 +1012,8 @@ def _thread(
             return session.get(RegistrationRequest, request_id)
     found = REFERENCE.search(parsed.subject or "")
     if found:
+        if lookups is not None:
+            lookups.materialize(session)  # the batch's new requests get their references
         return session.scalar(
             select(RegistrationRequest).where(RegistrationRequest.reference == found.group(0))
         )
@@ -1092,11 +1102,15 @@ class _Lookups:
                 self._pending_key[request_id] = business_id
         self._receipts: dict[str, int] | None = None
         self._receipt_window = utcnow() - timedelta(days=1)
+        self._fresh: list[tuple[RegistrationRequest, MailMessage]] = []
+        self._fresh_messages: set[int] = set()
 
     def repeat_candidates(self, message_id: str) -> list[tuple[int, int | None, Any]]:
         return self._repeats.get(message_id, [])
 
-    def thread_request_id(self, ref: str, own_id: int) -> int | None:
+    def thread_request_id(self, ref: str, own_id: int) -> Any:
+        """The request id (or the message of this batch) the first message with this
+        Message-ID other than `own_id` is filed under."""
         for message_id, request_id in self._threads.get(ref, []):
             if message_id != own_id:
                 return request_id
@@ -1127,16 +1141,46 @@ class _Lookups:
         """`message` is queued: later messages of the batch may repeat it or answer it."""
         if not message.message_id:
             return
+        # The request id is read when needed: a request new in this batch has none yet.
         if message.state in ("parsed", "ignored"):
             _insert_sorted(
                 self._repeats.setdefault(message.message_id, []),
-                (message.id, message.request_id, message.parsed),
+                (message.id, message, message.parsed),
             )
-        if message.request_id is not None:
+        if message.request_id is not None or message.id in self._fresh_messages:
             _insert_sorted(
                 self._threads.setdefault(message.message_id, []),
-                (message.id, message.request_id),
+                (message.id, message),
             )
+
+    def request_id_of(self, session: Session, found: Any) -> int | None:
+        """The request id of a looked-up entry: an id, or a message of this batch (whose new
+        request is settled first, if it has one)."""
+        if not isinstance(found, MailMessage):
+            return found
+        if found.id in self._fresh_messages:
+            self.materialize(session)
+        return found.request_id
+
+    def add_fresh(self, request: RegistrationRequest, message: MailMessage) -> None:
+        """A new request, added to the session but not yet flushed (see materialize)."""
+        self._fresh.append((request, message))
+        self._fresh_messages.add(message.id)
+
+    def materialize(self, session: Session) -> None:
+        """Settle the batch's new requests, in the order they were made: one flush gives them
+        their ids, then each gets its reference and its state, and its receipt is queued, as
+        each would have been on the spot. Done before anything reads or changes a request."""
+        if not self._fresh:
+            return
+        fresh, self._fresh = self._fresh, []
+        self._fresh_messages.clear()
+        session.flush()
+        for request, message in fresh:
+            request.reference = f"RA-{request.created_at.year}-{request.id:06d}"
+            message.request_id = request.id
+            _evaluate(session, request, self)
+            _send_receipt(session, request, message, self)
 
     def receipt_limit_reached(self, session: Session, to: str) -> bool:
         """True when `to` has had its day's receipts (as enqueue would find); False when it has
@@ -1226,10 +1270,13 @@ def _new_request(
         ),
     )
     session.add(request)
+    if lookups is not None:
+        lookups.add_fresh(request, message)  # settled with the batch's others
+        return request
     session.flush()
     request.reference = f"RA-{request.created_at.year}-{request.id:06d}"
-    _evaluate(session, request, lookups)
-    _send_receipt(session, request, message, lookups)
+    _evaluate(session, request)
+    _send_receipt(session, request, message)
     return request
 
 

@@ -24,8 +24,9 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 def _mail() -> list[bytes]:
     """The corpus and a blind set, then: the first twelve again through another relay (repeats),
-    the next eight sent again under new Message-IDs (the same applicants applying twice), and
-    one message delivered twice unchanged."""
+    the next eight sent again under new Message-IDs (the same applicants applying twice), one
+    message delivered twice unchanged, and a request with its repeat and its resending side by
+    side."""
     files = sorted((FIXTURES / "corpus").glob("*.eml")) + sorted(
         (FIXTURES / "unseen").glob("*.eml")
     )
@@ -33,7 +34,11 @@ def _mail() -> list[bytes]:
     relay = b"Received: from relay2.example.net by mx.example.net; Mon, 1 Dec 2025\n"
     relayed = [relay + raw for raw in raws[:12]]
     again = [b"Message-ID: <again-%d@example.org>\n" % i + raw for i, raw in enumerate(raws[12:20])]
-    return raws + relayed + again + [raws[20]]
+    # In one batch: a request, its repeat through a relay and the same request under a new
+    # Message-ID, then a follow-up pair as the corpus has it.
+    side = b"Message-ID: <side@example.org>\n" + raws[41]
+    side_by_side = [side, relay + side, b"Message-ID: <side-2@example.org>\n" + raws[41]]
+    return raws + relayed + again + [raws[20]] + side_by_side
 
 
 def _app(tmp: Path, database_url: str) -> Flask:
@@ -148,6 +153,11 @@ def test_a_batch_is_queued_as_its_messages_one_by_one(
     assert any(r[2] == "duplicate" for r in expected["requests"])
     recipients = [n[2] for n in expected["notifications"]]
     assert max(recipients.count(r) for r in recipients) == 2  # the day's receipt limit
+    first, repeat, resent = expected["messages"][-3:]  # side by side in one batch
+    requests = {r[0]: r for r in expected["requests"]}
+    assert (first[1], repeat[1], resent[1]) == ("parsed", "ignored", "parsed")
+    assert repeat[3] == first[3] and "repeat" in repeat[4]
+    assert requests[resent[3]][2] == "duplicate"
 
 
 def test_worker_processes_parse_as_this_process_does(
