@@ -70,6 +70,15 @@ def action_label(action: str) -> str:
         "request.ask_missing": _l("missing items asked for"),
         "request.correct": _l("item corrected"),
         "request.view": _l("request viewed"),
+        "reason.create": _l("rejection reason added"),
+        "reason.update": _l("rejection reason changed"),
+        "reason.move": _l("rejection reasons reordered"),
+        "message.reprocess": _l("quarantined message processed again"),
+        "notify.wording_saved": _l("notification wording changed"),
+        "notify.wording_reset": _l("notification wording reset"),
+        "notify.retry": _l("notification queued again"),
+        "webhook.retry": _l("webhook delivery retried"),
+        "webhook.skip": _l("webhook delivery given up"),
     }
     return str(labels.get(action, action))
 

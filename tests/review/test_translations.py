@@ -53,3 +53,41 @@ def test_every_ui_string_is_translated_and_compiled(language):
     with (folder / "messages.mo").open("rb") as mo_file:
         compiled = _entries(read_mo(mo_file))
     assert compiled == translated, "messages.mo is older than messages.po: run `make translations`"
+
+
+def _audited_actions() -> set[str]:
+    """Every action name the code hands to the audit trail (record_audit and the wrappers that
+    pass an action through to it)."""
+    import ast
+
+    actions = set()
+    for path in (ROOT / "registry_admin").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name not in {"record_audit", "_audited", "_freeze_evidence"}:
+                continue
+            for arg in node.args:
+                if (
+                    isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and "." in arg.value
+                ):
+                    actions.add(arg.value)
+            for test in (n for n in ast.walk(node) if isinstance(n, ast.IfExp)):
+                for branch in (test.body, test.orelse):
+                    if isinstance(branch, ast.Constant) and isinstance(branch.value, str):
+                        actions.add(branch.value)
+    return actions
+
+
+def test_every_audited_action_has_a_label(app):
+    from registry_admin.review.i18n import action_label
+
+    actions = _audited_actions()
+    assert {"request.approve", "reason.create", "reason.update", "webhook.skip"} <= actions
+    with app.test_request_context():
+        unlabelled = sorted(a for a in actions if action_label(a) == a)
+    assert unlabelled == []
