@@ -689,12 +689,15 @@ def _rows_in(
 
 def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert the rows, in one statement per engine batch; their ids, in order. A column that
-    is NULL in every row is left out (NULL is its default), which spares binding it."""
+    is NULL in every row is left out (NULL is its default), which spares binding it. The ids
+    come back keyed by the unique hash: asking for them in parameter order would make SQLite
+    insert one row per statement."""
     table = MailMessage.__table__
     keys = [key for key in rows[0] if any(row[key] is not None for row in rows)]
     values = [{key: row[key] for key in keys} for row in rows]
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.connection().execute(statement, values).scalars())
+    statement = insert(table).returning(table.c.sha256, table.c.id)
+    ids = {sha: ledger_id for sha, ledger_id in session.connection().execute(statement, values)}
+    return [ids[row["sha256"]] for row in rows]
 
 
 def _oversize_hash(envelope: Envelope) -> str:
