@@ -34,6 +34,10 @@ memory flat (the full intake's peak RSS at the main size within MEMORY_FLAT_LIMI
 size's, for the poll's process and for its largest worker alike). JSON goes to
 bench/results/intake-<UTC time>.json (git-ignored).
 
+With INTAKE_BENCH_PROFILE=<dir> set, each poll run writes a cProfile of the poll's own thread
+to <dir>/intake-<mode>-<N>.prof (the fetch and move threads are not in it; expect the run to be
+slower under the profiler).
+
 Limits: one run per intake mode and size (the machine is shared; expect +-20-40 %: repeat and
 take medians); the SQLite database sits on the local disk; peak RSS is the child's VmHWM from
 /proc/self/status (Linux), not ru_maxrss, which on Linux keeps the parent's high-water mark
@@ -226,7 +230,15 @@ def child_poll(spec: dict[str, Any]) -> dict[str, Any]:
         clock = StageClock()
         started = time.perf_counter()
         clock.last = started
-        report = run_poll(app, hook=clock, parse=spec["mode"] == "full")
+        profile_dir = os.environ.get("INTAKE_BENCH_PROFILE")
+        if profile_dir:  # the poll's own thread only; fetch and move run in threads of their own
+            import cProfile
+
+            profiler = cProfile.Profile()
+            report = profiler.runcall(run_poll, app, hook=clock, parse=spec["mode"] == "full")
+            profiler.dump_stats(f"{profile_dir}/intake-{spec['mode']}-{spec.get('count', 0)}.prof")
+        else:
+            report = run_poll(app, hook=clock, parse=spec["mode"] == "full")
         seconds = time.perf_counter() - started
         clock("end")
         db.session.remove()
@@ -338,7 +350,9 @@ def bench_size(
     for mode in ("durable", "full"):
         workdir = Path(tempfile.mkdtemp(prefix=f"intake-bench-{mode}-{count}-", dir=scratch))
         config = write_config(workdir, port, username, password)
-        result = run_child({**base, "mode": mode, "config": str(config), "cwd": str(workdir)})
+        result = run_child(
+            {**base, "mode": mode, "count": count, "config": str(config), "cwd": str(workdir)}
+        )
         if result["moved"] != count:
             raise RuntimeError(f"the {mode} poll moved {result['moved']} of {count}: {result}")
         _log(
