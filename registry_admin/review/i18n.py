@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, request, session
 from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -29,6 +30,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         state_label=state_label,
         item_label=item_label,
+        kind_label=kind_label,
+        part_label=part_label,
         bid_reason=bid_reason,
         safe_filename=safe_filename,
         get_locale=get_locale,
@@ -111,6 +114,32 @@ def item_label(item: str) -> str:
         "contact_details": _l("Contact details"),
     }
     return str(labels.get(item, item))
+
+
+def kind_label(kind: str | None) -> str:
+    """The intake's name for what a message is (classify.py's kinds)."""
+    labels = {
+        "request": _l("registration request"),
+        "followup": _l("follow-up"),
+        "removal": _l("removal request"),
+        "autoreply": _l("automatic reply"),
+        "bounce": _l("delivery failure report"),
+        "spam": _l("spam"),
+        "other": _l("other mail"),
+    }
+    return str(labels.get(kind or "", kind or ""))
+
+
+def part_label(name: str) -> str:
+    """A readable part of a message, as mime.py names it: the text, an attached message, or
+    an attachment (the file name as the sender gave it: autoescaped where it is shown)."""
+    if name == "body":
+        return _("Message text")
+    if name == "message/rfc822":
+        return _("Attached message")
+    if name.startswith("attachment:"):
+        return _("Attachment: %(name)s", name=name.removeprefix("attachment:"))
+    return name
 
 
 def bid_reason(reason: str | None) -> str:

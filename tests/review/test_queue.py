@@ -376,3 +376,14 @@ def test_counts_follow_a_decision_at_once(app, signed_in, make_request):
     reviewer.post(f"/requests/{request_id}/not-request", data={"csrf_token": token})
     page = reviewer.get("/requests").text
     assert "to do (0)" in page and "not a request (1)" in page
+
+
+def test_request_page_names_messages_and_parts_in_the_staff_language(signed_in, make_request):
+    request_id = make_request("ready")
+    viewer = signed_in("viewer")
+    token = csrf_token(viewer, "/requests")
+    viewer.post("/language", data={"csrf_token": token, "language": "fi", "next": "/requests"})
+    page = viewer.get(f"/requests/{request_id}").text
+    assert "· rekisteröintihakemus" in page
+    assert "<h4>Viestin teksti</h4>" in page
+    assert "<h4>body</h4>" not in page and "· request" not in page
