@@ -214,6 +214,27 @@ def _spam_score(decoded: DecodedMessage, text: str) -> int:
     return sum(weight for rx, weight in _SPAM_SIGNS if rx.search(sample))
 
 
+def _completes_earlier(own: Extraction, quoted: Extraction, text: str) -> bool:
+    """A reply that supplies items of an earlier request, quoted or said to be missing."""
+    # Read only when needed: the follow-up words are searched in up to 3000 characters.
+    said = None
+    if own.labelled_fields < 1 and own.business_id is None:
+        # A reply that says it completes a request may give the missing item in prose alone
+        # ("edellisestä puuttui yhteyshenkilö: ... toimii Maija Mäkinen").
+        if own.contact_name is None and own.organization_name is None:
+            return False
+        said = _says_followup(text)
+        if not said:
+            return False
+    if quoted.business_id is not None or quoted.labelled_fields >= 2:
+        return True
+    return said if said is not None else _says_followup(text)
+
+
+def _says_followup(text: str) -> bool:
+    return bool(_FOLLOWUP_WORDS.search(text[:3000]))
+
+
 def classify(
     decoded: DecodedMessage,
     document: Document,
@@ -233,7 +254,8 @@ def classify(
     strong = own.labelled_fields >= 2 or (
         own.business_id is not None and own.business_id.valid and items >= 3
     )
-    if _spam_score(decoded, text) >= 4 and not (strong and own.labelled_fields >= 3):
+    # A clearly labelled application is never spam: its spam signs need not be counted.
+    if not (strong and own.labelled_fields >= 3) and _spam_score(decoded, text) >= 4:
         return Classification(SPAM, "spam signs")
     subject = decoded.headers.subject
     identified = own.business_id is not None or own.organization_name is not None
@@ -245,23 +267,11 @@ def classify(
             and not sentence.rstrip().endswith("?")
         ):
             return Classification(REMOVAL, "asks to be removed")
-    intent = _intent(document)
-    reply = is_reply(decoded)
-    said = bool(_FOLLOWUP_WORDS.search(text[:3000]))
-    # A reply that says it completes a request may give the missing item in prose alone
-    # ("edellisestä puuttui yhteyshenkilö: ... toimii Maija Mäkinen").
-    supplies = (
-        own.labelled_fields >= 1
-        or own.business_id is not None
-        or (said and (own.contact_name is not None or own.organization_name is not None))
-    )
-    if reply and supplies and own.labelled_fields < 5:
-        earlier = quoted.business_id is not None or quoted.labelled_fields >= 2
-        if earlier or said:
-            return Classification(FOLLOWUP, "reply that completes an earlier request")
+    if own.labelled_fields < 5 and is_reply(decoded) and _completes_earlier(own, quoted, text):
+        return Classification(FOLLOWUP, "reply that completes an earlier request")
     if own.labelled_fields >= 2 and items >= 2:
         return Classification(REQUEST, "labelled registration data")
-    if intent and items >= 2:
+    if items >= 2 and _intent(document):
         return Classification(REQUEST, "asks to join the registry")
     asks = "?" in text
     # A short note under a registry subject that names the applicant and a contact is a

@@ -1031,6 +1031,8 @@ def _more_labels_follow(lines: list[Line], j: int, labels: dict[int, LabelHit]) 
 def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extraction:
     """The five items as given in the chosen zones of `document`."""
     lines = document.content(zones)
+    if not lines:
+        return Extraction()  # (most messages quote nothing)
     parts = document.parts
     labels: dict[int, LabelHit] = {}
     for position, line in enumerate(lines):
