@@ -307,7 +307,7 @@ class _Poll:
         batches = list(_batches(envelopes, self.max_bytes))
         with (
             Parser(parse_workers if parse else 0) as parser,
-            _Mover(self.source) as mover,
+            _Mover(self.source, open_early=bool(batches)) as mover,
             _Fetcher(self, batches) as fetched,
         ):
             self.mover = mover
@@ -585,10 +585,18 @@ class _Mover:
     server moves one batch while this poll fetches and stores the next; otherwise, and if the
     companion cannot be opened, each batch is moved on the spot."""
 
-    def __init__(self, source: MailSource) -> None:
+    def __init__(self, source: MailSource, *, open_early: bool = False) -> None:
         self.source = source
         self._helper: Any = None
         self._thread: threading.Thread | None = None
+        self._opening: threading.Thread | None = None
+        companion = getattr(source, "companion", None)
+        if open_early and companion is not None:
+            # The second login and SELECT take as long as fetching a batch: done meanwhile.
+            self._opening = threading.Thread(
+                target=self._open, args=(companion,), name="intake-mover-open", daemon=True
+            )
+            self._opening.start()
         self._todo: queue.SimpleQueue[list[Envelope] | None] = queue.SimpleQueue()
         self._done: queue.SimpleQueue[list[Envelope]] = queue.SimpleQueue()
         self._error: BaseException | None = None
@@ -599,25 +607,40 @@ class _Mover:
     def __exit__(self, *_exc: object) -> None:
         self._stop()
 
-    def _start(self) -> bool:
-        """Open the companion on first use; False if there is none to be had."""
-        if self._thread is not None:
-            return True
-        companion = getattr(self.source, "companion", None)
-        if companion is None or self._helper is False:
-            return False
+    def _open(self, companion: Callable[[], Any]) -> None:
         helper = companion()
         try:
             helper.open()
         except SourceError as exc:
             log.info("moving on the polling connection: a second one failed (%s)", exc)
             self._helper = False
+            return
+        self._helper = helper
+
+    def _opened(self) -> None:
+        """Wait for the companion being opened early, if it is."""
+        if self._opening is not None:
+            self._opening.join()
+            self._opening = None
+
+    def _start(self) -> bool:
+        """Open the companion on first use (unless opened early); False if there is none to
+        be had."""
+        if self._thread is not None:
+            return True
+        self._opened()
+        companion = getattr(self.source, "companion", None)
+        if companion is None or self._helper is False:
             return False
+        if self._helper is None:
+            self._open(companion)
+            if self._helper is False:
+                return False
+        helper = self._helper
         if helper.uidvalidity != self.source.uidvalidity:
             helper.close()  # the folder changed under us: its UIDs are not ours to move
             self._helper = False
             return False
-        self._helper = helper
         self._thread = threading.Thread(target=self._run, name="intake-mover", daemon=True)
         self._thread.start()
         return True
@@ -668,6 +691,11 @@ class _Mover:
         if thread is not None:
             self._todo.put(None)
             thread.join()
+            return
+        self._opened()
+        if self._helper:  # opened early, never used
+            self._helper.close()
+            self._helper = False
 
     def _raise(self) -> None:
         if self._error is not None:

@@ -25,6 +25,7 @@ from testsupport import PG_ADMIN_DB, PG_SERVER, close_app, settings_for
 from registry_admin import create_app
 from registry_admin.db import db
 from registry_admin.intake import pipeline
+from registry_admin.intake.imap import ImapSource
 from registry_admin.intake.jobs import run_poll
 from registry_admin.intake.models import FINAL_MESSAGE_STATES, MailMessage, RegistrationRequest
 from registry_admin.intake.pipeline import STEPS, PollBusy, PollReport, reprocess_message
@@ -116,6 +117,45 @@ def test_a_mailbox_is_ingested_once(imap_app: Flask, mailbox: Mailbox) -> None:
     completed = {r.id: r for r in requests(imap_app)}[followup.request_id]
     assert (completed.state, completed.missing) == ("ready", [])
     assert completed.reference == f"RA-{completed.created_at.year}-{completed.id:06d}"
+
+
+def _counted_companions(monkeypatch: pytest.MonkeyPatch, password: str | None = None) -> list:
+    """Record each second connection the poll asks for; with `password`, each logs in with it."""
+    opened = []
+    original = ImapSource.companion
+
+    def companion(self: ImapSource) -> ImapSource:
+        helper = original(self)
+        if password is not None:
+            helper._password = password
+        opened.append(helper)
+        return helper
+
+    monkeypatch.setattr(ImapSource, "companion", companion)
+    return opened
+
+
+def test_moves_go_on_the_polling_connection_when_a_second_is_refused(
+    imap_app: Flask, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server really refuses the second login: nothing is faked but the password.
+    companions = _counted_companions(monkeypatch, password="not-the-password")
+    hashes = load_corpus(mailbox)
+    report = poll(imap_app)
+    assert len(companions) == 1
+    assert (report.new, report.moved) == (len(FILES), len(FILES))
+    assert_ingested_once(imap_app, mailbox, hashes)
+
+
+def test_a_poll_with_nothing_new_opens_no_second_connection(
+    imap_app: Flask, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    companions = _counted_companions(monkeypatch)
+    assert poll(imap_app).new == 0
+    assert companions == []
+    mailbox.append(corpus(FILES[0]))
+    assert poll(imap_app).moved == 1
+    assert len(companions) == 1
 
 
 def _launcher() -> str:
