@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from registry_admin.intake.caseless import Caseless
 from registry_admin.intake.extract import (
     _BID,
     _INTENT,
@@ -32,23 +33,21 @@ class Classification:
     reason: str
 
 
-_BOUNCE_FROM = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|bounces?)(?:[+@]|$)", re.I)
-_BOUNCE_SUBJECT = re.compile(
+_BOUNCE_FROM = Caseless(r"^(?:mailer-daemon|postmaster|mail-daemon|bounces?)(?:[+@]|$)")
+_BOUNCE_SUBJECT = Caseless(
     r"undeliver|undelivered|delivery status notification|delivery (?:has )?fail|failure notice|"
     r"returned mail|mail delivery failed|could not be delivered|non[- ]?delivery|"
     r"toimitus epäonnistui|ei voitu toimittaa|palautunut viesti|olevererbar|kunde inte levereras|"
-    r"leverans(?:en)? misslyckades|unzustellbar",
-    re.I,
+    r"leverans(?:en)? misslyckades|unzustellbar"
 )
-_AUTOREPLY_SUBJECT = re.compile(
+_AUTOREPLY_SUBJECT = Caseless(
     r"^\s*(?:automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|out of (?:the )?office|"
     r"automaattinen vastaus|poissa(?:olo)?|lomalla|autosvar|automatiskt svar|frånvaro|"
-    r"abwesenheit|réponse automatique|\[auto[- ]?generated\]|auto generated)",
-    re.I,
+    r"abwesenheit|réponse automatique|\[auto[- ]?generated\]|auto generated)"
 )
-_REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:re|sv|vs|aw|antw|vast|svar)\s*:", re.I)
-_REGISTRY_SUBJECT = re.compile(
-    r"ajanvaraus\s*järjestelmä|tidsbokningssystem|booking system|rekister|register|registr", re.I
+_REPLY_SUBJECT = Caseless(r"^\s*(?:\[[^\]]*\]\s*)*(?:re|sv|vs|aw|antw|vast|svar)\s*:")
+_REGISTRY_SUBJECT = Caseless(
+    r"ajanvaraus\s*järjestelmä|tidsbokningssystem|booking system|rekister|register|registr"
 )
 # Searched in the lower-cased text, without re.I: the same matches (the patterns are written in
 # lower case; checked below), three times faster.
@@ -124,19 +123,17 @@ if any(
     for rx, _ in _SPAM_SIGNS
 ):
     raise RuntimeError("a spam pattern has an upper-case letter: it is matched in lower case")
-_REMOVAL = re.compile(
+_REMOVAL = Caseless(
     r"poista\w*|poisto\w*|ta\s+bort|tas\s+bort|borttag\w*|avregistr\w*|stryk\w*|avföra?s?|"
-    r"remov\w*|delet\w*|de-?regist\w*|unregist\w*|take\s+(?:us\s+)?off",
-    re.I,
+    r"remov\w*|delet\w*|de-?regist\w*|unregist\w*|take\s+(?:us\s+)?off"
 )
-_REGISTRY_WORD = re.compile(r"rekister\w*|register\w*|registr\w*", re.I)
-_FOLLOWUP_WORDS = re.compile(
+_REGISTRY_WORD = Caseless(r"rekister\w*|register\w*|registr\w*")
+_FOLLOWUP_WORDS = Caseless(
     r"puuttui|puuttuivat|puuttuu|unohtui|unohtu\w*|täydennä\w*|täydennyksenä|lisäyksenä|korjaus|"
     r"korjattu|saknades|saknas|glömde|komplettering|kompletterar|rättelse|was\s+missing|"
     r"were\s+missing|forgot|missing\s+from|supplement|correction|as\s+requested|"
     r"pyytämänne|pyysitte|som\s+ni\s+bad\s+om|edellise\w*\s+viesti\w*|förra\s+meddelande|"
-    r"previous\s+(?:e-?mail|message)|earlier\s+(?:e-?mail|message)",
-    re.I,
+    r"previous\s+(?:e-?mail|message)|earlier\s+(?:e-?mail|message)"
 )
 
 
@@ -517,17 +514,15 @@ _STOPWORDS = {
     ),
 }
 _LABEL_WORDS = {
-    "fi": re.compile(
-        r"tunnus|nimi|perustelu|yhteys|organisaatio|sähköposti|s-posti|puh|käytölle|hakija", re.I
+    "fi": Caseless(
+        r"tunnus|nimi|perustelu|yhteys|organisaatio|sähköposti|s-posti|puh|käytölle|hakija"
     ),
-    "sv": re.compile(
+    "sv": Caseless(
         r"fo-n|\bnamn|motivering|kontaktperson|kontaktuppgift|organisationens|användning|"
-        r"e-post|tfn|telefon|sökande",
-        re.I,
+        r"e-post|tfn|telefon|sökande"
     ),
-    "en": re.compile(
-        r"business|\bname\b|reason|justification|contact|details|e-?mail|phone|booking|purpose",
-        re.I,
+    "en": Caseless(
+        r"business|\bname\b|reason|justification|contact|details|e-?mail|phone|booking|purpose"
     ),
 }
 _WORD = re.compile(r"[a-zåäöéü]+", re.I)

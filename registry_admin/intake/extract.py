@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from registry_admin import businessid
+from registry_admin.intake.caseless import Caseless
 from registry_admin.intake.mime import TextPart
 
 # ---------------------------------------------------------------------------------------------
@@ -138,46 +139,41 @@ class Document:
 
 
 _QUOTE_MARK = re.compile(r"^((?:[ \t]*>)+)[ \t]?")
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:fwd?|vl|vb|wg|tr|fw)\s*:", re.I)
-_FORWARD_MARKER = re.compile(
+_FORWARD_SUBJECT = Caseless(r"^\s*(?:\[[^\]]*\]\s*)*(?:fwd?|vl|vb|wg|tr|fw)\s*:")
+_FORWARD_MARKER = Caseless(
     r"^[\s\-_=*]*(?:forwarded message|begin forwarded message|välitetty viesti|"
     r"edelleenlähetetty viesti|vidarebefordrat meddelande|weitergeleitete nachricht|"
     r"original message|alkuperäinen viesti|ursprungligt meddelande|"
-    r"message d'origine|oorspronkelijk bericht)[\s\-_=*:]*$",
-    re.I,
+    r"message d'origine|oorspronkelijk bericht)[\s\-_=*:]*$"
 )
-_FORWARD_WORDS = re.compile(
+_FORWARD_WORDS = Caseless(
     r"\b(?:välitän|välitämme|lähetän eteenpäin|forwarding|i am forwarding|we are forwarding|"
-    r"vidarebefordrar|skickar vidare)\b",
-    re.I,
+    r"vidarebefordrar|skickar vidare)\b"
 )
-_HEADER_FIELD = re.compile(
+_HEADER_FIELD = Caseless(
     r"^\*?(from|från|lähettäjä|von|de|van|fra|sent|skickat|lähetetty|date|datum|päivämäärä|"
     r"päiväys|gesendet|envoyé|to|till|vastaanottaja|an|à|cc|kopio|kopia|subject|ämne|aihe|"
-    r"betreff|objet|onderwerp|emne|reply-to)\*?\s*:\s*(.*)$",
-    re.I,
+    r"betreff|objet|onderwerp|emne|reply-to)\*?\s*:\s*(.*)$"
 )
-_FROM_FIELD = re.compile(r"^\*?(?:from|från|lähettäjä|von|de|van|fra)\*?\s*:", re.I)
-_ATTRIBUTION = re.compile(
+_FROM_FIELD = Caseless(r"^\*?(?:from|från|lähettäjä|von|de|van|fra)\*?\s*:")
+_ATTRIBUTION = Caseless(
     r"(?:\b(?:wrote|kirjoitti|skrev|schrieb|a écrit|escribió|heeft geschreven)\s*:?\s*$)|"
-    r"(?:^(?:on|am|le|den|op)\b.{5,200}(?:wrote|skrev|schrieb|écrit)\b)",
-    re.I,
+    r"(?:^(?:on|am|le|den|op)\b.{5,200}(?:wrote|skrev|schrieb|écrit)\b)"
 )
 _SEPARATOR = re.compile(r"^\s*(?:_{5,}|-{5,}|={5,})\s*$")
 # Bounded, and preceded by a cheap "@" test, so that long runs of letters cost linear time.
 _EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
-_KELA_AUTHOR = re.compile(
-    r"@kela\.fi\b|\bkela\b|\bfpa\b|tekninen tuki|tekniska stöd|technical support", re.I
+_KELA_AUTHOR = Caseless(
+    r"@kela\.fi\b|\bkela\b|\bfpa\b|tekninen tuki|tekniska stöd|technical support"
 )
 
-_CLOSING = re.compile(
+_CLOSING = Caseless(
     r"^(?:(?:ystävällisin|parhain|lämpimin|hyvää päivän jatkoa,?)?\s*terveisin|t\.|"
     r"ystävällisesti|kiittäen|kiitos(?:\s+(?:jo\s+)?(?:etukäteen|paljon|avusta))?|"
     r"(?:with\s+)?(?:best|kind|warm)(?:est)?\s+(?:regards|wishes)|regards|best|br|"
     r"thanks?(?:\s+you)?(?:\s+in advance)?|many thanks|cheers|sincerely|yours sincerely|"
     r"med vänlig(?:a)? hälsning(?:ar)?|vänliga hälsningar|hälsningar|mvh|vh|"
-    r"tack(?:\s+på\s+förhand|\s+så\s+mycket)?)[\s,.!]*$",
-    re.I,
+    r"tack(?:\s+på\s+förhand|\s+så\s+mycket)?)[\s,.!]*$"
 )
 
 
@@ -326,7 +322,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•·–▪◦►>]|\d{1,2}[.)])\s+")
 
 _LABELS: dict[str, str] = {
     "business_id": r"""(?:
-        (?:(?P<qual>[\wåäöÅÄÖ'’-]+)\s+)?
+        (?:(?P<qual>[\wåäö'’-]+)\s+)?
         (?:y[-\s]?tunnu(?:s|ksemme|ksenne)|fo[-\s]?(?:nummer|nr\.?|numret)|
            business\s*id(?:entity\s+code)?|business\s+identity\s+code|
            company\s+(?:id|registration\s+(?:number|no\.?))|organi[sz]ation\s+id)
@@ -371,7 +367,7 @@ _TRAILER = r"""(?P<paren>\s*\([^()\n]{1,60}\))?(?P<alt>\s*/\s*[^:\t/\n]{1,45}?(?
 _SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s+[–—|=](?=\S)|
     \s*[|=]\s+|\s{2,}|\s+(?=\S)|\s*$)"""
 _LABEL_RX = {
-    name: re.compile(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.I | re.X)
+    name: Caseless(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.X)
     for name, pattern in _LABELS.items()
 }
 _APPLICANT_QUALIFIERS = {
@@ -380,7 +376,7 @@ _APPLICANT_QUALIFIERS = {
     "the", "our", "organisation's", "organization's", "company's", "applicant's",
     "association's", "organisation’s", "organization’s", "oma", "vårt",
 }  # fmt: skip
-_BID_SHAPE = re.compile(r"^(?:FI\s?)?\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b", re.I)
+_BID_SHAPE = Caseless(r"^(?:fi\s?)?\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b")
 
 
 @dataclass(frozen=True)
@@ -401,8 +397,8 @@ _FREE_LABEL = re.compile(
     r"^(?P<label>[^\W\d][^:\t@/\d]{0,58}?(?:\s*/\s*[^:\t@\d]{1,40}?)?)"
     r"(?P<sep>\s*[:：](?![a-zåäö])\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s*[|=]\s+)"
 )
-_FREE_LABEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.I))
+_FREE_LABEL_WORDS: tuple[tuple[str, Caseless], ...] = tuple(
+    (name, Caseless(pattern))
     for name, pattern in (
         (
             "other",
@@ -446,10 +442,8 @@ _FREE_LABEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
-_QUESTION_WORD = re.compile(
-    r"(?:why|what|how|miksi|mihin|mitä|miten|varför|vad|hur|vilka|which)\b", re.I
-)
-_COPULA = re.compile(r"\b(?:on|ovat|oli|olivat|är|var|is|are|was|were|will|kommer)\b", re.I)
+_QUESTION_WORD = Caseless(r"(?:why|what|how|miksi|mihin|mitä|miten|varför|vad|hur|vilka|which)\b")
+_COPULA = Caseless(r"\b(?:on|ovat|oli|olivat|är|var|is|are|was|were|will|kommer)\b")
 _HEADING_FIELDS = ("justification", "organization_name", "contact_name", "contact_details")
 
 
@@ -549,18 +543,16 @@ def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
 _PHONE = re.compile(
     r"(?<![\w+])(?:\+\s?\d{3}(?:\s?\(0\))?|\(0?\d{1,4}\)|0\d{1,3})(?:[ \-/]?\d{1,5}){1,5}(?![\w-])"
 )
-_ABSENT = re.compile(
+_ABSENT = Caseless(
     r"^(?:[-–—?x.]+|ei(?:\s.*)?|haettu.*|hakemus.*vireillä.*|puuttuu.*|tulossa.*|"
     r"saknas.*|har\s+inte.*|inte\s+ännu.*|ansökt.*|under\s+behandling.*|nej|"
     r"pending.*|none.*|n/?a|not\s+(?:yet|available|applicable).*|tbd|no(?:t)?\b.*|"
-    r"applied.*|\(?tyhjä\)?)$",
-    re.I,
+    r"applied.*|\(?tyhjä\)?)$"
 )
-_ORG_SUFFIX = re.compile(
+_ORG_SUFFIX = Caseless(
     r"\b(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky|tmi|ltd|inc|gmbh|säätiö|stiftelse|"
     r"förening|församling|seurakunta|kaupunki|kunta|kommun|stad|hyvinvointialue|"
-    r"välfärdsområde[t]?|yhdistys|yhtymä|osuuskunta|andelslag|association|foundation)\b",
-    re.I,
+    r"välfärdsområde[t]?|yhdistys|yhtymä|osuuskunta|andelslag|association|foundation)\b"
 )
 _NAME_TOKEN = re.compile(r"^[A-ZÅÄÖÜÉÈÁÍÓÚÑŠŽ][\w'’.-]*$")
 _NAME_STOP = {
@@ -590,15 +582,14 @@ def _clean_value(text: str) -> str:
 
 # Job titles are common nouns; a capitalised one ("Toiminnanjohtaja", "Project coordinator")
 # may still lead the value, and the name is what follows the last of them.
-_TITLE = re.compile(
+_TITLE = Caseless(
     r"\w*(?:johtaja|ohjaaja|päällikkö|sihteeri|koordinaattori|vastaava|työntekijä|neuvoja|"
     r"puheenjohtaja|rahastonhoitaja|esimies|asiantuntija|suunnittelija|hoitaja|ledare|chef|"
     r"sekreterare|koordinator|ansvarig|ordförande|handläggare|rådgivare|kassör|"
     r"coordinator|manager|director|officer|secretary|chair(?:person|man|woman)?|treasurer|"
     r"adviser|advisor|worker|lead|head|assistant|counsell?or|specialist|ceo|president)"
     # with a possessive or definite ending: "Toiminnanjohtajamme", "Verksamhetsledaren"
-    r"(?:mme|nne|ni|si|n|en|s)?",
-    re.I,
+    r"(?:mme|nne|ni|si|n|en|s)?"
 )
 
 
@@ -630,20 +621,19 @@ _BID = re.compile(
     re.I,
 )
 _DIGIT = re.compile(r"\d")
-_BID_WORDS = re.compile(
-    r"y[-\s]?tunnu|fo[-\s]?n(?:umme)?r|business\s*id|company\s+id|alv|vat\b|moms|org\.?\s*nr", re.I
+_BID_WORDS = Caseless(
+    r"y[-\s]?tunnu|fo[-\s]?n(?:umme)?r|business\s*id|company\s+id|alv|vat\b|moms|org\.?\s*nr"
 )
-_OTHER_ORG = re.compile(
+_OTHER_ORG = Caseless(
     r"ylläpitä|ylläpitäjä|omista|emoyhtiö|emo-|konserni|tausta|kattojärjestö|vuokranantaja|"
     r"yhteistyökumppani|kumppani|kuuluu|upprätthåll|ägs\s+av|äg(?:er|are)|moderbolag|koncern|"
     r"hyresvärd|huvudman|samarbetspartner|parent|owned|owner|landlord|maintained\s+by|"
-    r"operated\s+by|run\s+by|partner|umbrella|lokal",
-    re.I,
+    r"operated\s+by|run\s+by|partner|umbrella|lokal"
 )
-_EXAMPLE = re.compile(
-    r"muodossa|esim\.?|esimerkiksi|formatet|format|t\.ex|exempel|e\.g\.|example|for instance", re.I
+_EXAMPLE = Caseless(
+    r"muodossa|esim\.?|esimerkiksi|formatet|format|t\.ex|exempel|e\.g\.|example|for instance"
 )
-_APPLICANT_MARK = re.compile(r"^\s*\(?\s*(?:hakija|sökande|applicant)\b", re.I)
+_APPLICANT_MARK = Caseless(r"^\s*\(?\s*(?:hakija|sökande|applicant)\b")
 # Kela's own instructions show this number as the model of the format.
 _KELA_EXAMPLE = "1234567-8"
 
@@ -711,29 +701,32 @@ def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) 
 # Prose
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ\"“])")
-_INTENT = re.compile(
+_INTENT = Caseless(
     r"liittyä|liittymään|haemme|hakee|hakea|anomme|anoo|päästä|rekisteröity|rekisteröidä|"
     r"lisätä|lisäämiseksi|ansluta|ansöker|ansöka|bli\s+(?:tillagd|registrerad)|läggas\s+till|"
-    r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b",
-    re.I,
+    r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b"
 )
-_INTENT_OBJECT = re.compile(
+_INTENT_OBJECT = Caseless(
     r"rekisteri|järjestelmä|ajanvaraus|käyttöoikeu|pääsy|register|system|booking|access|"
-    r"tidsbokning|tillgång",
-    re.I,
+    r"tidsbokning|tillgång"
 )
-_ADMIN = re.compile(
-    r"\b(?:kirjoitan|kirjoitamme)\b|\bon\s+behalf\s+of\s+(?-i:[A-ZÅÄÖ])|(?:\b(?:ry|rf|oy|ab|sr)|:n)\s+puolesta|"
-    r"på\s+uppdrag\s+av\s+(?-i:[A-ZÅÄÖ])|liitteenä|bifogat|attached|alla\s+(?:olevat|tiedot|tietomme)|"
+# Either pattern marks a sentence about the message, not a reason; the second names the
+# organisation with a capital letter.
+_ADMIN = Caseless(
+    r"\b(?:kirjoitan|kirjoitamme)\b|(?:\b(?:ry|rf|oy|ab|sr)|:n)\s+puolesta|"
+    r"liitteenä|bifogat|attached|alla\s+(?:olevat|tiedot|tietomme)|"
     r"nedan|below|seuraavat\s+tiedot|följande\s+uppgifter|ohessa|välitän|vidarebefordrar|"
     r"forwarding|yhteyshenkilö|kontaktperson|contact\s+person|lisätietoja|vid\s+frågor|"
     r"tavoittaa|yhteydessä|contact\s+us|reach\s+us|nå\s+oss|allekirjoitta|undertecknad|"
     r"undersigned|kiitos|tack\b|thank|vastaamme|svarar\s+gärna|happy\s+to\s+answer|"
     r"kysyttävää|frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
-    r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message",
-    re.I,
+    r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message"
 )
-_CONTACT_TRIGGER = re.compile(
+_ADMIN_FOR = re.compile(
+    r"\bon\s+behalf\s+of\s+(?-i:[A-ZÅÄÖ])|på\s+uppdrag\s+av\s+(?-i:[A-ZÅÄÖ])", re.I
+)
+
+_CONTACT_TRIGGER = Caseless(
     r"yhteyshenkilö\w*\s+(?:toimii|on)|lisätietoja\s+(?:antaa|antavat|saa)|"
     r"kontaktperson(?:en)?\s+(?:är|blir)|vid\s+frågor\s+(?:kontakta|kan\s+ni\s+kontakta)|"
     r"(?:the\s+)?contact\s+person\s+(?:is|will\s+be)|please\s+contact|kontakta|ota\s+yhteyttä|"
@@ -745,14 +738,12 @@ _CONTACT_TRIGGER = re.compile(
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|ota\s+minuun\s+yhteyttä|"
     r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa|"
     # "I am the contact person: Jane Smith": the role word and a colon introduce the name
-    r"(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\s*:",
-    re.I,
+    r"(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\s*:"
 )
 # "Maija Mäkinen toimii yhteyshenkilönä", "Anna Berg will be our contact person".
-_CONTACT_ROLE = re.compile(
+_CONTACT_ROLE = Caseless(
     r"\b(?:toimii|on|är|blir|fungerar\s+som|is|will\s+be|acts?\s+as|serves?\s+as)\s+"
-    r"(?:\w+\s+){0,2}?(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\b",
-    re.I,
+    r"(?:\w+\s+){0,2}?(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\b"
 )
 
 
@@ -773,38 +764,33 @@ def _name_before(text: str) -> str | None:
 
 
 # The writer points at themself: "jag själv", "minä itse", "me", "the undersigned".
-_SELF = re.compile(
-    r"^[\s,:–-]*(?:jag\s+själv|jag|minä\s+itse|minä|itse|allekirjoittanut|myself|me|I)\b[\s,:–-]*",
-    re.I,
+_SELF = Caseless(
+    r"^[\s,:–-]*(?:jag\s+själv|jag|minä\s+itse|minä|itse|allekirjoittanut|myself|me|i)\b[\s,:–-]*"
 )
-_FIRST_PERSON_CONTACT = re.compile(
+_FIRST_PERSON_CONTACT = Caseless(
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|minuun|minut|"
-    r"(?:är|on|is)\s+(?:jag|minä|I|me)\b",
-    re.I,
+    r"(?:är|on|is)\s+(?:jag|minä|i|me)\b"
 )
 # "Motiveringen skickar vår ordförande senare": an item announced for later is not given.
-_DEFERRAL = re.compile(
+_DEFERRAL = Caseless(
     r"\b(?:senare|längre\s+fram|myöhemmin|jälkikäteen|later|separately|erikseen|separat|"
-    r"in\s+a\s+separate|next\s+week|ensi\s+viikolla|nästa\s+vecka)\b",
-    re.I,
+    r"in\s+a\s+separate|next\s+week|ensi\s+viikolla|nästa\s+vecka)\b"
 )
-_DEFERRAL_VERB = re.compile(
+_DEFERRAL_VERB = Caseless(
     r"skick|lämna|återkom|kommer|lähet|toimit|tulee|palaa|send|provide|deliver|follow|"
-    r"get\s+back|submit",
-    re.I,
+    r"get\s+back|submit"
 )
 # "Tavoitatte minut tästä osoitteesta", "reply to this address": the sender's own address.
-_THIS_ADDRESS = re.compile(
+_THIS_ADDRESS = Caseless(
     r"\b(?:tästä|tähän|tämän|samasta|samaan)\s+(?:sähköposti)?osoit\w*|"
     r"\b(?:this|the\s+same|my)\s+(?:e-?mail\s+)?address\b|"
     r"\b(?:reply|answer|write)\s+(?:to\s+)?(?:this|my)\s+(?:e-?mail|message)\b|"
-    r"\baddress\s+I(?:'m|\s+am)?\s+(?:writing|sending)\s+from\b|"
+    r"\baddress\s+i(?:'m|\s+am)?\s+(?:writing|sending)\s+from\b|"
     r"\b(?:denna|den\s+här|samma)\s+(?:e-?post)?adress\w*|"
-    r"\b(?:lähettäjän|avsändar|sender['’]s)\w*\s+(?:(?:e-?mail|e-?post)\s*)?(?:osoit|adress|address)",
-    re.I,
+    r"\b(?:lähettäjän|avsändar|sender['’]s)\w*\s+(?:(?:e-?mail|e-?post)\s*)?(?:osoit|adress|address)"
 )
-_NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|noreply|mailer|postmaster)", re.I)
-_UNDERSIGNED = re.compile(r"allekirjoitta\w*|undertecknad\w*|(?:the\s+)?undersigned", re.I)
+_NO_REPLY = Caseless(r"^(?:no-?reply|do-?not-?reply|noreply|mailer|postmaster)")
+_UNDERSIGNED = Caseless(r"allekirjoitta\w*|undertecknad\w*|(?:the\s+)?undersigned")
 _ORG_IN_PROSE = [
     re.compile(p, re.I if flags else 0)
     for p, flags in (
@@ -854,8 +840,8 @@ _ORG_IN_PROSE = [
 ]
 _GENERIC_ORG_PATTERN = 4  # "Name (Y-tunnus ...)" anywhere: the last resort
 _SUFFIX_ONLY_PATTERNS = (7,)  # readings that hold only when the name has a legal-form word
-_PRONOUN_START = re.compile(
-    r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
+_PRONOUN_START = Caseless(
+    r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b"
 )
 _LEAD_VERB = re.compile(
     r"^(?:(?:hei|hej|hello|hi)\b[,!]?\s*)?(?:(?:kirjoitan|kirjoitamme|lähetän|lähetämme|toimin|"
@@ -863,6 +849,7 @@ _LEAD_VERB = re.compile(
     r"i\s+represent|we\s+represent)\s+)?",
     re.I,
 )
+
 _INFLECTION = re.compile(r"(?::(?:n|lle|ltä|llä|ssa|ssä|sta|stä|ksi|na|nä|aan|ään|en|s)|['’]s)$")
 
 
@@ -909,13 +896,13 @@ _LEGAL_FORM = re.compile(
     r"seurakunta|kunta|kaupunki|hyvinvointialue|välfärdsområde|association|foundation)"
     r"(?![\w-])"
 )
-_JOIN_WISH = re.compile(
-    r"haluaisi\w*|haluaa|haluamme|toivo\w*|vill\w*|skulle\s+vilja|önskar|would\s+like|wish", re.I
+_JOIN_WISH = Caseless(
+    r"haluaisi\w*|haluaa|haluamme|toivo\w*|vill\w*|skulle\s+vilja|önskar|would\s+like|wish"
 )
 
 
-_BECAUSE = re.compile(
-    r"\b(?:koska|sillä|jotta|eftersom|för\s+att|då\s+vi|because|since|so\s+that|as\s+we)\b", re.I
+_BECAUSE = Caseless(
+    r"\b(?:koska|sillä|jotta|eftersom|för\s+att|då\s+vi|because|since|so\s+that|as\s+we)\b"
 )
 
 
@@ -1198,7 +1185,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 continue
             if not prose_mode:
                 continue
-            if _ADMIN.search(sentence) or _BID.search(sentence):
+            if _ADMIN.search(sentence) or _ADMIN_FOR.search(sentence) or _BID.search(sentence):
                 continue
             if _INTENT.search(sentence) and _INTENT_OBJECT.search(sentence):
                 continue
