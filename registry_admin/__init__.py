@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ def create_app(
 ) -> Flask:
     """Build the application from the configuration file (or defaults) plus `overrides`."""
     settings = load_settings(find_config_file(config_path), overrides)
-    app = Flask(
+    app = RegistryAdminApp(
         __name__,
         template_folder=str(resource_path("templates")),
     )
@@ -28,6 +29,20 @@ def create_app(
     _init_extensions(app, settings)
     _register_blueprints(app)
     return app
+
+
+class RegistryAdminApp(Flask):
+    """Flask, telling each view and hook apart as sync or async once instead of per request."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_callables: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        sync = self._sync_callables.get(func)
+        if sync is None:
+            sync = self._sync_callables[func] = super().ensure_sync(func)
+        return sync
 
 
 def _configure(app: Flask, settings: Settings) -> None:
@@ -101,7 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     security.init_app(app)
     # The API authenticates each request by its bearer token; no cookie, so no CSRF.
     security.csrf.exempt(api_bp)
-    auth.login_manager.init_app(app)
+    security.init_for_pages_only(app, auth.login_manager.init_app)
     i18n.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)

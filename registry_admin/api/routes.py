@@ -50,11 +50,15 @@ class ApiError(Exception):
         self.status, self.error, self.detail = status, error, detail
 
 
+# One encoder for every answer: json.dumps would build a new one per call for these options.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def json_response(
     payload: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    response = Response(body, status=status, mimetype="application/json")
+    body = _ENCODER.encode(payload)
+    response = Response(body, status=status, content_type="application/json")
     if headers:
         response.headers.update(headers)
     return response
