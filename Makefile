@@ -24,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 run: $(VENV)/.installed
 	$(RA) db upgrade
 	$(RA) municipalities sync
-	$(RA) demo-credentials
+	$(RA) demo-credentials --base-url http://$(HOST):$(PORT)
 	$(RA) serve --host $(HOST) --port $(PORT)
 
 # Debian packages of the real servers the tests start (Dovecot) or drive (Chromium).

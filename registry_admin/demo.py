@@ -22,8 +22,9 @@ ACTOR = "system:demo"
 
 
 @click.command("demo-credentials")
+@click.option("--base-url", help="where the service will listen (default: app.base_url)")
 @with_appcontext
-def demo_credentials_command() -> None:
+def demo_credentials_command(base_url: str | None) -> None:
     """Create (or renew) the demo admin and a demo API token, and print both. Not for production."""
     password = secrets.token_urlsafe(12)
     with transaction() as session:
@@ -38,7 +39,7 @@ def demo_credentials_command() -> None:
             old.name = f"{DEMO_CLIENT}-revoked-{old.id}"
             old.revoked_at = utcnow()
         _client, token = create_client(session, DEMO_CLIENT, actor=ACTOR)
-    base = current_app.config["REGISTRY_SETTINGS"].app.base_url.rstrip("/")
+    base = (base_url or current_app.config["REGISTRY_SETTINGS"].app.base_url).rstrip("/")
     click.echo("")
     lookup = f"{base}/api/v1/organizations/0201256-6"
     click.echo(f"  Staff UI:   {base}/login   user {DEMO_USER}   password {password}")
