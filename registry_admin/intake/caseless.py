@@ -35,7 +35,8 @@ class Caseless:
         return self.exact.pattern
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        if not _lowers_safely(text):
+        # (isascii() reads a flag of the string: most lines need no scan)
+        if not text.isascii() and OUTSIDE_SAFE.search(text):
             return self.exact.search(text, pos, endpos)
         found = self.lower.search(text.lower(), pos, endpos)
         return None if found is None else self.exact.match(text, found.start(), endpos)
@@ -49,12 +50,9 @@ class Caseless:
     def _anchored(self, how: str, text: str, pos: int, endpos: int) -> re.Match[str] | None:
         """`how` ("match" or "fullmatch") on the original text, when the cheap try in the
         lower-cased text did not already rule it out."""
-        if _lowers_safely(text) and not getattr(self.lower, how)(text.lower(), pos, endpos):
+        if (text.isascii() or not OUTSIDE_SAFE.search(text)) and not getattr(self.lower, how)(
+            text.lower(), pos, endpos
+        ):
             return None
         found: re.Match[str] | None = getattr(self.exact, how)(text, pos, endpos)
         return found
-
-
-def _lowers_safely(text: str) -> bool:
-    # isascii() reads a flag of the string: most lines need no scan.
-    return text.isascii() or not OUTSIDE_SAFE.search(text)

@@ -139,26 +139,30 @@ class Document:
 
 
 _QUOTE_MARK = re.compile(r"^((?:[ \t]*>)+)[ \t]?")
-_FORWARD_SUBJECT = Caseless(r"^\s*(?:\[[^\]]*\]\s*)*(?:fwd?|vl|vb|wg|tr|fw)\s*:")
-_FORWARD_MARKER = Caseless(
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:fwd?|vl|vb|wg|tr|fw)\s*:", re.I)
+_FORWARD_MARKER = re.compile(
     r"^[\s\-_=*]*(?:forwarded message|begin forwarded message|välitetty viesti|"
     r"edelleenlähetetty viesti|vidarebefordrat meddelande|weitergeleitete nachricht|"
     r"original message|alkuperäinen viesti|ursprungligt meddelande|"
-    r"message d'origine|oorspronkelijk bericht)[\s\-_=*:]*$"
+    r"message d'origine|oorspronkelijk bericht)[\s\-_=*:]*$",
+    re.I,
 )
-_FORWARD_WORDS = Caseless(
+_FORWARD_WORDS = re.compile(
     r"\b(?:välitän|välitämme|lähetän eteenpäin|forwarding|i am forwarding|we are forwarding|"
-    r"vidarebefordrar|skickar vidare)\b"
+    r"vidarebefordrar|skickar vidare)\b",
+    re.I,
 )
-_HEADER_FIELD = Caseless(
+_HEADER_FIELD = re.compile(
     r"^\*?(from|från|lähettäjä|von|de|van|fra|sent|skickat|lähetetty|date|datum|päivämäärä|"
     r"päiväys|gesendet|envoyé|to|till|vastaanottaja|an|à|cc|kopio|kopia|subject|ämne|aihe|"
-    r"betreff|objet|onderwerp|emne|reply-to)\*?\s*:\s*(.*)$"
+    r"betreff|objet|onderwerp|emne|reply-to)\*?\s*:\s*(.*)$",
+    re.I,
 )
-_FROM_FIELD = Caseless(r"^\*?(?:from|från|lähettäjä|von|de|van|fra)\*?\s*:")
-_ATTRIBUTION = Caseless(
+_FROM_FIELD = re.compile(r"^\*?(?:from|från|lähettäjä|von|de|van|fra)\*?\s*:", re.I)
+_ATTRIBUTION = re.compile(
     r"(?:\b(?:wrote|kirjoitti|skrev|schrieb|a écrit|escribió|heeft geschreven)\s*:?\s*$)|"
-    r"(?:^(?:on|am|le|den|op)\b.{5,200}(?:wrote|skrev|schrieb|écrit)\b)"
+    r"(?:^(?:on|am|le|den|op)\b.{5,200}(?:wrote|skrev|schrieb|écrit)\b)",
+    re.I,
 )
 _SEPARATOR = re.compile(r"^\s*(?:_{5,}|-{5,}|={5,})\s*$")
 # Bounded, and preceded by a cheap "@" test, so that long runs of letters cost linear time.
@@ -167,13 +171,14 @@ _KELA_AUTHOR = Caseless(
     r"@kela\.fi\b|\bkela\b|\bfpa\b|tekninen tuki|tekniska stöd|technical support"
 )
 
-_CLOSING = Caseless(
+_CLOSING = re.compile(
     r"^(?:(?:ystävällisin|parhain|lämpimin|hyvää päivän jatkoa,?)?\s*terveisin|t\.|"
     r"ystävällisesti|kiittäen|kiitos(?:\s+(?:jo\s+)?(?:etukäteen|paljon|avusta))?|"
     r"(?:with\s+)?(?:best|kind|warm)(?:est)?\s+(?:regards|wishes)|regards|best|br|"
     r"thanks?(?:\s+you)?(?:\s+in advance)?|many thanks|cheers|sincerely|yours sincerely|"
     r"med vänlig(?:a)? hälsning(?:ar)?|vänliga hälsningar|hälsningar|mvh|vh|"
-    r"tack(?:\s+på\s+förhand|\s+så\s+mycket)?)[\s,.!]*$"
+    r"tack(?:\s+på\s+förhand|\s+så\s+mycket)?)[\s,.!]*$",
+    re.I,
 )
 
 
@@ -322,7 +327,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•·–▪◦►>]|\d{1,2}[.)])\s+")
 
 _LABELS: dict[str, str] = {
     "business_id": r"""(?:
-        (?:(?P<qual>[\wåäö'’-]+)\s+)?
+        (?:(?P<qual>[\wåäöÅÄÖ'’-]+)\s+)?
         (?:y[-\s]?tunnu(?:s|ksemme|ksenne)|fo[-\s]?(?:nummer|nr\.?|numret)|
            business\s*id(?:entity\s+code)?|business\s+identity\s+code|
            company\s+(?:id|registration\s+(?:number|no\.?))|organi[sz]ation\s+id)
@@ -367,7 +372,7 @@ _TRAILER = r"""(?P<paren>\s*\([^()\n]{1,60}\))?(?P<alt>\s*/\s*[^:\t/\n]{1,45}?(?
 _SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s+[–—|=](?=\S)|
     \s*[|=]\s+|\s{2,}|\s+(?=\S)|\s*$)"""
 _LABEL_RX = {
-    name: Caseless(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.X)
+    name: re.compile(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.I | re.X)
     for name, pattern in _LABELS.items()
 }
 _APPLICANT_QUALIFIERS = {
@@ -376,7 +381,7 @@ _APPLICANT_QUALIFIERS = {
     "the", "our", "organisation's", "organization's", "company's", "applicant's",
     "association's", "organisation’s", "organization’s", "oma", "vårt",
 }  # fmt: skip
-_BID_SHAPE = Caseless(r"^(?:fi\s?)?\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b")
+_BID_SHAPE = re.compile(r"^(?:FI\s?)?\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -442,8 +447,10 @@ _FREE_LABEL_WORDS: tuple[tuple[str, Caseless], ...] = tuple(
 )
 
 
-_QUESTION_WORD = Caseless(r"(?:why|what|how|miksi|mihin|mitä|miten|varför|vad|hur|vilka|which)\b")
-_COPULA = Caseless(r"\b(?:on|ovat|oli|olivat|är|var|is|are|was|were|will|kommer)\b")
+_QUESTION_WORD = re.compile(
+    r"(?:why|what|how|miksi|mihin|mitä|miten|varför|vad|hur|vilka|which)\b", re.I
+)
+_COPULA = re.compile(r"\b(?:on|ovat|oli|olivat|är|var|is|are|was|were|will|kommer)\b", re.I)
 _HEADING_FIELDS = ("justification", "organization_name", "contact_name", "contact_details")
 
 
@@ -543,11 +550,12 @@ def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
 _PHONE = re.compile(
     r"(?<![\w+])(?:\+\s?\d{3}(?:\s?\(0\))?|\(0?\d{1,4}\)|0\d{1,3})(?:[ \-/]?\d{1,5}){1,5}(?![\w-])"
 )
-_ABSENT = Caseless(
+_ABSENT = re.compile(
     r"^(?:[-–—?x.]+|ei(?:\s.*)?|haettu.*|hakemus.*vireillä.*|puuttuu.*|tulossa.*|"
     r"saknas.*|har\s+inte.*|inte\s+ännu.*|ansökt.*|under\s+behandling.*|nej|"
     r"pending.*|none.*|n/?a|not\s+(?:yet|available|applicable).*|tbd|no(?:t)?\b.*|"
-    r"applied.*|\(?tyhjä\)?)$"
+    r"applied.*|\(?tyhjä\)?)$",
+    re.I,
 )
 _ORG_SUFFIX = Caseless(
     r"\b(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky|tmi|ltd|inc|gmbh|säätiö|stiftelse|"
@@ -633,7 +641,7 @@ _OTHER_ORG = Caseless(
 _EXAMPLE = Caseless(
     r"muodossa|esim\.?|esimerkiksi|formatet|format|t\.ex|exempel|e\.g\.|example|for instance"
 )
-_APPLICANT_MARK = Caseless(r"^\s*\(?\s*(?:hakija|sökande|applicant)\b")
+_APPLICANT_MARK = re.compile(r"^\s*\(?\s*(?:hakija|sökande|applicant)\b", re.I)
 # Kela's own instructions show this number as the model of the format.
 _KELA_EXAMPLE = "1234567-8"
 
@@ -764,8 +772,9 @@ def _name_before(text: str) -> str | None:
 
 
 # The writer points at themself: "jag själv", "minä itse", "me", "the undersigned".
-_SELF = Caseless(
-    r"^[\s,:–-]*(?:jag\s+själv|jag|minä\s+itse|minä|itse|allekirjoittanut|myself|me|i)\b[\s,:–-]*"
+_SELF = re.compile(
+    r"^[\s,:–-]*(?:jag\s+själv|jag|minä\s+itse|minä|itse|allekirjoittanut|myself|me|I)\b[\s,:–-]*",
+    re.I,
 )
 _FIRST_PERSON_CONTACT = Caseless(
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|minuun|minut|"
@@ -789,8 +798,8 @@ _THIS_ADDRESS = Caseless(
     r"\b(?:denna|den\s+här|samma)\s+(?:e-?post)?adress\w*|"
     r"\b(?:lähettäjän|avsändar|sender['’]s)\w*\s+(?:(?:e-?mail|e-?post)\s*)?(?:osoit|adress|address)"
 )
-_NO_REPLY = Caseless(r"^(?:no-?reply|do-?not-?reply|noreply|mailer|postmaster)")
-_UNDERSIGNED = Caseless(r"allekirjoitta\w*|undertecknad\w*|(?:the\s+)?undersigned")
+_NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|noreply|mailer|postmaster)", re.I)
+_UNDERSIGNED = re.compile(r"allekirjoitta\w*|undertecknad\w*|(?:the\s+)?undersigned", re.I)
 _ORG_IN_PROSE = [
     re.compile(p, re.I if flags else 0)
     for p, flags in (
@@ -840,8 +849,8 @@ _ORG_IN_PROSE = [
 ]
 _GENERIC_ORG_PATTERN = 4  # "Name (Y-tunnus ...)" anywhere: the last resort
 _SUFFIX_ONLY_PATTERNS = (7,)  # readings that hold only when the name has a legal-form word
-_PRONOUN_START = Caseless(
-    r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b"
+_PRONOUN_START = re.compile(
+    r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
 )
 _LEAD_VERB = re.compile(
     r"^(?:(?:hei|hej|hello|hi)\b[,!]?\s*)?(?:(?:kirjoitan|kirjoitamme|lähetän|lähetämme|toimin|"
