@@ -140,13 +140,13 @@ class Document:
 
 _QUOTE_MARK = re.compile(r"^((?:[ \t]*>)+)[ \t]?")
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:fwd?|vl|vb|wg|tr|fw)\s*:", re.I)
-_FORWARD_MARKER = re.compile(
-    r"^[\s\-_=*]*(?:forwarded message|begin forwarded message|välitetty viesti|"
+_FORWARD_PHRASES = (
+    r"forwarded message|begin forwarded message|välitetty viesti|"
     r"edelleenlähetetty viesti|vidarebefordrat meddelande|weitergeleitete nachricht|"
     r"original message|alkuperäinen viesti|ursprungligt meddelande|"
-    r"message d'origine|oorspronkelijk bericht)[\s\-_=*:]*$",
-    re.I,
+    r"message d'origine|oorspronkelijk bericht"
 )
+_FORWARD_MARKER = re.compile(r"^[\s\-_=*]*(?:" + _FORWARD_PHRASES + r")[\s\-_=*:]*$", re.I)
 _FORWARD_WORDS = re.compile(
     r"\b(?:välitän|välitämme|lähetän eteenpäin|forwarding|i am forwarding|we are forwarding|"
     r"vidarebefordrar|skickar vidare)\b",
@@ -164,6 +164,12 @@ _ATTRIBUTION = re.compile(
     r"(?:^(?:on|am|le|den|op)\b.{5,200}(?:wrote|skrev|schrieb|écrit)\b)",
     re.I,
 )
+# Searched once in a whole part: a line can match a pattern above only if the part has a match
+# of the pattern here (the word lists alone, or the whole pattern where no anchor ties it to a
+# line). Most parts forward and quote nothing, and their lines need not be searched.
+_PART_FORWARD_WORDS = Caseless(_FORWARD_WORDS.pattern)
+_PART_FORWARD_PHRASES = Caseless(_FORWARD_PHRASES)
+_PART_ATTRIBUTION_VERBS = Caseless(r"wrote|kirjoitti|skrev|schrieb|écrit|escribió|geschreven")
 _SEPARATOR = re.compile(r"^\s*(?:_{5,}|-{5,}|={5,})\s*$")
 # Bounded, and preceded by a cheap "@" test, so that long runs of letters cost linear time.
 _EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
@@ -182,9 +188,17 @@ _CLOSING = re.compile(
 )
 
 
+_CLOSING_SPLIT = re.compile(r"\s/\s|\s*/\s*(?=[A-ZÅÄÖ])")
+
+
 def _is_closing(text: str) -> bool:
-    pieces = [p.strip() for p in re.split(r"\s/\s|\s*/\s*(?=[A-ZÅÄÖ])", text.strip()) if p.strip()]
-    return bool(pieces) and len(text) < 60 and all(_CLOSING.match(p) for p in pieces)
+    if len(text) >= 60:
+        return False
+    text = text.strip()
+    if "/" not in text:  # (one piece: both ways of splitting need a slash)
+        return bool(text) and bool(_CLOSING.match(text))
+    pieces = [p.strip() for p in _CLOSING_SPLIT.split(text) if p.strip()]
+    return bool(pieces) and all(_CLOSING.match(p) for p in pieces)
 
 
 def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = "") -> Document:
@@ -201,6 +215,9 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
         i = 0
         forward_context = forwarded_mail
         quote_zone: str | None = None
+        may_forward = _PART_FORWARD_WORDS.search(part.text) is not None
+        may_mark = _PART_FORWARD_PHRASES.search(part.text) is not None
+        may_attribute = _PART_ATTRIBUTION_VERBS.search(part.text) is not None
         while i < len(raw_lines):
             raw = raw_lines[i]
             start = offset
@@ -220,14 +237,18 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
             else:
                 quote_zone = None
                 line = Line(text, index, start, segment.index, segment.zone)
-                if _FORWARD_WORDS.search(text) and segment.zone == OWN:
+                if may_forward and segment.zone == OWN and _FORWARD_WORDS.search(text):
                     forward_context = True
-                if _FORWARD_MARKER.match(text):
+                if may_mark and _FORWARD_MARKER.match(text):
                     forward_context = forward_context or "original" not in text.lower()
                     line.zone = HEADER
                 elif _SEPARATOR.match(text) and _next_is_header(raw_lines, i):
                     line.zone = HEADER
-                elif _FROM_FIELD.match(text.strip()) and _header_block_len(raw_lines, i - 1) >= 2:
+                elif (
+                    ":" in text
+                    and _FROM_FIELD.match(text.strip())
+                    and _header_block_len(raw_lines, i - 1) >= 2
+                ):
                     # An inline header block starts a forwarded or quoted message.
                     length = _header_block_len(raw_lines, i - 1)
                     block = raw_lines[i - 1 : i - 1 + length]
@@ -247,7 +268,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                         segment.lines.append(line)
                     i += length - 1
                     continue
-                elif _ATTRIBUTION.search(text) and len(text) < 300:
+                elif may_attribute and _ATTRIBUTION.search(text) and len(text) < 300:
                     # "On ... X wrote:" opens a quoted message; Kela's own text is never data.
                     zone = KELA if _KELA_AUTHOR.search(text) else REPLY
                     segment = Segment(len(segments), zone, text)
@@ -375,6 +396,9 @@ _LABEL_RX = {
     name: re.compile(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.I | re.X)
     for name, pattern in _LABELS.items()
 }
+# Every label above starts with one of these words: most lines start with none, and one match
+# of them all rules out the nine patterns.
+_ANY_LABEL_START = re.compile("^(?:" + "|".join(_LABELS.values()) + ")", re.I | re.X)
 _APPLICANT_QUALIFIERS = {
     "organisaation", "yhdistyksen", "yrityksen", "hakijan", "säätiön", "yhteisön", "hakijaorganisaation",
     "organisationens", "föreningens", "företagets", "sökandens", "stiftelsens",
@@ -505,6 +529,8 @@ def match_label(text: str) -> LabelHit | None:
 
 
 def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
+    if not _ANY_LABEL_START.match(body):
+        return None
     best: tuple[int, str, re.Match[str]] | None = None
     for name, rx in _LABEL_RX.items():
         found = rx.match(body)
