@@ -28,6 +28,7 @@ def create_app(
     _configure(app, settings)
     _init_extensions(app, settings)
     _register_blueprints(app)
+    _install_fast_paths(app)
     return app
 
 
@@ -100,6 +101,13 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
         + json.dumps(message, ensure_ascii=False, separators=(",", ":"))
         + "}"
     ).encode()
+
+
+def _install_fast_paths(app: Flask) -> None:
+    from registry_admin.api.fast_lookup import LookupFastPath
+
+    # Flask's documented place for WSGI middleware: app() and the test client both go through it.
+    app.wsgi_app = LookupFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -34,7 +34,7 @@ def is_stateless(path: str) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    https = app.config["REGISTRY_SETTINGS"].app.base_url.startswith("https://")
+    https = _https(app)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -45,7 +45,7 @@ def init_app(app: Flask) -> None:
     )
     app.session_interface = PageSessionInterface()
     init_for_pages_only(app, csrf.init_app)
-    app.after_request(_security_headers_hook(https))
+    app.after_request(_security_headers_hook(app))
 
 
 class PageSessionInterface(SecureCookieSessionInterface):
@@ -104,12 +104,21 @@ def _skip_after(hook: Callable[[Response], Response]) -> Callable[[Response], Re
     return for_pages
 
 
-def _security_headers_hook(https: bool) -> Callable[[Response], Response]:
+def security_headers(app: Flask, *, api: bool) -> list[tuple[str, str]]:
+    """The security headers of every API answer (`api`) or page that does not set its own."""
+    csp = ("Content-Security-Policy", API_CSP if api else PAGE_CSP)
+    return [*_COMMON, csp, *([_HSTS] if _https(app) else [])]
+
+
+def _https(app: Flask) -> bool:
+    return bool(app.config["REGISTRY_SETTINGS"].app.base_url.startswith("https://"))
+
+
+def _security_headers_hook(app: Flask) -> Callable[[Response], Response]:
     """The after-request hook adding the security headers a response does not set itself."""
-    hsts = [_HSTS] if https else []
     # Precomputed once: (lower-case name, name, value), for API responses and for pages.
-    api = _defaults([*_COMMON, ("Content-Security-Policy", API_CSP), *hsts])
-    page = _defaults([*_COMMON, ("Content-Security-Policy", PAGE_CSP), *hsts])
+    api = _defaults(security_headers(app, api=True))
+    page = _defaults(security_headers(app, api=False))
     html_page = (*page, *_defaults([("Cache-Control", "no-store")]))
 
     def _security_headers(response: Response) -> Response:

@@ -15,7 +15,12 @@ from werkzeug.routing import PathConverter
 
 from registry_admin import businessid
 from registry_admin.api.openapi import DOCUMENT
-from registry_admin.api.registry_view import RegistryUnavailable, RegistryView, etag_of
+from registry_admin.api.registry_view import (
+    OrganizationFacts,
+    RegistryUnavailable,
+    RegistryView,
+    etag_of,
+)
 from registry_admin.db import db
 from registry_admin.registry.models import RegistryChange
 
@@ -97,10 +102,10 @@ def _authenticate() -> None:
     # through Flask's proxies); an OPTIONS request never reaches a view, so it is checked here.
     if endpoint == _LOOKUP and req.method != "OPTIONS":
         return
-    g.api_client_id = _client_id(req.environ, _view())
+    g.api_client_id = client_id_of(req.environ, _view())
 
 
-def _client_id(environ: dict[str, Any], view: RegistryView) -> int:
+def client_id_of(environ: dict[str, Any], view: RegistryView) -> int:
     """The API client that the request's bearer token belongs to; ApiError 401 without one."""
     # The WSGI environ directly: what request.headers would give, without building the view.
     scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
@@ -154,39 +159,19 @@ def _echo(raw: str) -> str:
 @bp.get("/organizations/<anytext:business_id>")
 def get_organization(business_id: str) -> Response:
     """Whether one organization may use the booking system."""
-    # The hot path of the API: the same answer as _lookup, with as little work as it allows:
-    # each context-local proxy is read once, the 200 answer is encoded once per organization.
+    # The common case (GET with a valid token and ID) is answered by fast_lookup before Flask;
+    # this view answers the rest: HEAD, If-None-Match, other forms of the ID, errors.
     environ = request.environ
     extensions = current_app.extensions
     view = extensions["registry_view"]
-    client_id = _client_id(environ, view)
-    # The view's keys are canonical valid IDs: an ID found as given needs no normalising.
-    facts = view.organization(business_id)
-    if facts is not None:
-        bid = business_id
-    else:
-        try:
-            bid = businessid.normalize(business_id)
-        except businessid.InvalidBusinessId as exc:
-            return json_response(_invalid(business_id, exc), 400)
-        if bid != business_id:
-            facts = view.organization(bid)
+    client_id = client_id_of(environ, view)
+    try:
+        bid, facts = find_organization(view, business_id)
+    except businessid.InvalidBusinessId as exc:
+        return json_response(_invalid(business_id, exc), 400)
     extensions["disclosure_log"].record(client_id, bid, facts is not None)
-    if facts is not None:
-        status = 200
-        encoded, etag = facts.encoded_answer()
-    else:
-        status = 404
-        # The same three-language message every time: serialised once, at start-up; the
-        # ETag keyed by it, so only the ID needs hashing here.
-        tail = extensions["not_registered_tail"]
-        key = _tail_keys.get(tail)
-        if key is None:
-            key = _tail_keys.setdefault(tail, hashlib.blake2b(tail, digest_size=32).digest())
-        ascii_id = bid.encode()
-        encoded = b'{"business_id":"' + ascii_id + tail
-        etag = etag_of(ascii_id, key)
-    headers = Headers([("Content-Type", "application/json"), ("ETag", etag), _CACHE_CONTROL])
+    status, encoded, etag = encoded_answer(bid, facts, extensions["not_registered_tail"])
+    headers = Headers([("Content-Type", "application/json"), ("ETag", etag), CACHE_CONTROL])
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match:
         tags = _if_none_match(if_none_match)
@@ -196,7 +181,37 @@ def get_organization(business_id: str) -> Response:
     return Response(encoded, status=status, headers=headers)
 
 
-_CACHE_CONTROL = ("Cache-Control", "private, no-cache")
+def find_organization(view: RegistryView, raw: str) -> tuple[str, OrganizationFacts | None]:
+    """The canonical form of the ID as given and its organization, None when not registered.
+
+    Raises InvalidBusinessId for an invalid ID.
+    """
+    # The view's keys are canonical valid IDs: an ID found as given needs no normalising.
+    facts = view.organization(raw)
+    if facts is not None:
+        return raw, facts
+    bid = businessid.normalize(raw)
+    return bid, (view.organization(bid) if bid != raw else None)
+
+
+def encoded_answer(
+    bid: str, facts: OrganizationFacts | None, not_registered_tail: bytes
+) -> tuple[int, bytes, str]:
+    """(status, JSON body, ETag) of the single lookup's answer about a valid canonical ID."""
+    if facts is not None:
+        encoded, etag = facts.encoded_answer()
+        return 200, encoded, etag
+    # The same three-language message every time: serialised once, at start-up; the ETag
+    # keyed by it, so only the ID needs hashing here.
+    key = _tail_keys.get(not_registered_tail)
+    if key is None:
+        key = hashlib.blake2b(not_registered_tail, digest_size=32).digest()
+        key = _tail_keys.setdefault(not_registered_tail, key)
+    ascii_id = bid.encode()
+    return 404, b'{"business_id":"' + ascii_id + not_registered_tail, etag_of(ascii_id, key)
+
+
+CACHE_CONTROL = ("Cache-Control", "private, no-cache")
 # The not-registered message (as encoded bytes) -> the key its answers' ETags are made with.
 _tail_keys: dict[bytes, bytes] = {}
 
