@@ -146,12 +146,15 @@ def _items(extraction: Extraction) -> int:
     return 5 - len(extraction.missing())
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
 def _intent(document: Document) -> bool:
     """A sentence of the new text that asks to join the registry (not a question about it)."""
     for line in document.content((OWN, FORWARD)):
         if line.signature or line.zone == HEADER:
             continue
-        for sentence in re.split(r"(?<=[.!?])\s+", line.text):
+        for sentence in _SENTENCE_END.split(line.text):
             if sentence.rstrip().endswith("?"):
                 continue
             if _INTENT.search(sentence) and _INTENT_OBJECT.search(sentence):
@@ -212,6 +215,23 @@ def _spam_score(decoded: DecodedMessage, text: str) -> int:
     return sum(weight for rx, weight in _SPAM_SIGNS if rx.search(sample))
 
 
+_SENTENCE_OR_LINE = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def _asks_removal(subject: str, text: str) -> bool:
+    """A sentence of the subject or text that asks to be removed from the registry."""
+    whole = subject + "\n" + text
+    # _REMOVAL has no anchors: a sentence can match it only if the whole text does.
+    if not _REMOVAL.search(whole):
+        return False
+    return any(
+        _REMOVAL.search(sentence)
+        and (_REGISTRY_WORD.search(sentence) or _REGISTRY_WORD.search(subject))
+        and not sentence.rstrip().endswith("?")
+        for sentence in _SENTENCE_OR_LINE.split(whole)
+    )
+
+
 def _completes_earlier(own: Extraction, quoted: Extraction, text: str) -> bool:
     """A reply that supplies items of an earlier request, quoted or said to be missing."""
     # Read only when needed: the follow-up words are searched in up to 3000 characters.
@@ -257,14 +277,8 @@ def classify(
         return Classification(SPAM, "spam signs")
     subject = decoded.headers.subject
     identified = own.business_id is not None or own.organization_name is not None
-    for sentence in re.split(r"(?<=[.!?])\s+|\n", subject + "\n" + text):
-        if (
-            identified
-            and _REMOVAL.search(sentence)
-            and (_REGISTRY_WORD.search(sentence) or _REGISTRY_WORD.search(subject))
-            and not sentence.rstrip().endswith("?")
-        ):
-            return Classification(REMOVAL, "asks to be removed")
+    if identified and _asks_removal(subject, text):
+        return Classification(REMOVAL, "asks to be removed")
     if own.labelled_fields < 5 and is_reply(decoded) and _completes_earlier(own, quoted, text):
         return Classification(FOLLOWUP, "reply that completes an earlier request")
     if own.labelled_fields >= 2 and items >= 2:
@@ -534,18 +548,24 @@ _FINNISH_MARK = re.compile(r"ää|yy|uu|ii|aa|uo|yö|äi|öi|ssa|ssä|llä|stä|
 _NOT_FINNISH = re.compile(r"[bcfqwxzå]")
 
 
+# The languages whose function words include a word, in the order of _STOPWORDS.
+_LANGUAGES_OF_WORD: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, vocabulary in _STOPWORDS.items() if word in vocabulary)
+    for vocabulary in _STOPWORDS.values()
+    for word in vocabulary
+}
+
+
 def _word_language(words: list[str]) -> dict[str, int]:
     counts = {lang: 0 for lang in _STOPWORDS}
     for word in words:
         lowered = word.lower()
-        known = False
-        for lang, vocabulary in _STOPWORDS.items():
-            if lowered in vocabulary:
+        languages = _LANGUAGES_OF_WORD.get(lowered)
+        if languages:
+            for lang in languages:
                 counts[lang] += 1
-                known = True
-        if (
-            not known
-            and word == lowered
+        elif (
+            word == lowered
             and len(word) >= 5
             and not _NOT_FINNISH.search(word)
             and _FINNISH_MARK.search(word)
@@ -554,9 +574,12 @@ def _word_language(words: list[str]) -> dict[str, int]:
     return counts
 
 
+_PARENTHESES = re.compile(r"\([^)]*\)")
+
+
 def _label_language(label: str) -> str | None:
     """The language of a label; None for a bilingual or ambiguous one (e.g. "Organisation")."""
-    outside = re.sub(r"\([^)]*\)", " ", label)
+    outside = _PARENTHESES.sub(" ", label)
     found = {lang for lang, rx in _LABEL_WORDS.items() if rx.search(outside)}
     return found.pop() if len(found) == 1 else None
 

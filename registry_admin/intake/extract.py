@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from registry_admin import businessid
@@ -478,6 +478,9 @@ _COPULA = re.compile(r"\b(?:on|ovat|oli|olivat|är|var|is|are|was|were|will|komm
 _HEADING_FIELDS = ("justification", "organization_name", "contact_name", "contact_details")
 
 
+_NOT_IN_HEADING = re.compile(r"[.!,;@\d]")
+
+
 def _free_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     """A label outside the known vocabulary, told by the words of a short heading."""
     found = _FREE_LABEL.match(body)
@@ -488,7 +491,7 @@ def _free_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
         if (
             1 <= len(words) <= 5
             and heading[:1].isupper()
-            and not re.search(r"[.!,;@\d]", heading)
+            and not _NOT_IN_HEADING.search(heading)
             # a value line such as "Bergbyns Hembygdsförening rf" is no heading
             and sum(1 for w in words if w[:1].isupper()) == 1
             and not (len(words) > 1 and _ORG_SUFFIX.search(heading))
@@ -506,7 +509,7 @@ def _free_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     if not 1 <= len(words) <= 7 or label.endswith((".", "!", ",")):
         return None
     value = body[found.end() :]
-    if re.match(r"//", value):  # "https://..."
+    if value.startswith("//"):  # "https://..."
         return None
     for name, rx in _FREE_LABEL_WORDS:
         if rx.search(label):
@@ -528,6 +531,9 @@ def match_label(text: str) -> LabelHit | None:
     return hit
 
 
+_MARKED_SEPARATOR = re.compile(r"[:：–—|=-]")
+
+
 def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     if not _ANY_LABEL_START.match(body):
         return None
@@ -544,7 +550,7 @@ def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     _, name, found = best
     separator = found.group("sep")
     value = body[found.end() :]
-    kind = ":" if re.search(r"[:：–—|=-]", separator) else "\t" if "\t" in separator else ""
+    kind = ":" if _MARKED_SEPARATOR.search(separator) else "\t" if "\t" in separator else ""
     if not kind:
         if not value.strip():
             kind = "eol"
@@ -606,8 +612,11 @@ def is_person_name(text: str) -> bool:
     return all(_NAME_TOKEN.match(t) and t not in _NAME_STOP for t in tokens)
 
 
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
 def _collapse(text: str) -> str:
-    return re.sub(r"[\s\u00a0\u202f]+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def _clean_value(text: str) -> str:
@@ -627,9 +636,13 @@ _TITLE = Caseless(
 )
 
 
+# What ends a name written at the start of a value: a separator, an address or a number.
+_NAME_END = re.compile(r"[,(;]|\s[-–]\s|\s/\s|" + _EMAIL.pattern + "|" + _PHONE.pattern)
+
+
 def _cut_name(text: str) -> str | None:
     """A person's name at the start of `text`, without a leading job title or trailing details."""
-    text = re.split(r"[,(;]|\s[-–]\s|\s/\s|" + _EMAIL.pattern + "|" + _PHONE.pattern, text)[0]
+    text = _NAME_END.split(text, maxsplit=1)[0]
     tokens = _collapse(text).strip(" .:").split()
     titles = [i for i, t in enumerate(tokens[:4]) if _TITLE.fullmatch(t.strip(".,"))]
     if titles and len(tokens) - titles[-1] - 1 >= 2:
@@ -682,6 +695,9 @@ class _Candidate:
     label: str | None
 
 
+_SENTENCE_BREAK = re.compile(r"[.;!?]\s")
+
+
 def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) -> list[_Candidate]:
     """Every Business ID-shaped number with a score for being the applicant's own."""
     found: list[_Candidate] = []
@@ -692,7 +708,7 @@ def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) 
         hit, value_start = labels.get(position, (None, 0))
         for match in _BID.finditer(text):
             before = text[max(0, match.start() - 70) : match.start()]
-            sentence_before = re.split(r"[.;!?]\s", before)[-1]
+            sentence_before = _SENTENCE_BREAK.split(before)[-1]
             score = 0.0
             label = None
             if match.group("bare") and not (
@@ -781,9 +797,12 @@ _CONTACT_ROLE = Caseless(
 )
 
 
+_CLAUSE_BREAK = re.compile(r"[,;:()]")
+
+
 def _name_before(text: str) -> str | None:
     """A person's name that ends `text` ("..., Maija Mäkinen")."""
-    tokens = re.split(r"[,;:()]", text)[-1].split()
+    tokens = _CLAUSE_BREAK.split(text)[-1].split()
     run: list[str] = []
     for token in reversed(tokens):
         if not _NAME_TOKEN.match(token) or token in _NAME_STOP or len(run) == 4:
@@ -873,6 +892,18 @@ _ORG_IN_PROSE = [
         ),
     )
 ]
+# What each reading above needs, tested first because it is much cheaper than the reading: most
+# sentences have none of the verbs, phrases and parentheses that name the applicant.
+_ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
+    re.compile(r"halua|hakee|anoo|ansöker|vill|önskar|would|wishes|applying").search,
+    Caseless(r"vi\s+är|we\s+are|olemme").search,
+    Caseless(r"on\s+behalf\s+of").search,
+    lambda sentence: "puolesta" in sentence,
+    lambda sentence: "(" in sentence,
+    Caseless(r"på\s+uppdrag\s+av").search,
+    Caseless(r"heter|kallas|namn|nimi|nimeltään|name|called").search,
+    Caseless(r"vi\s+är|we\s+are|olemme|this\s+is|tässä\s+on").search,
+)
 _GENERIC_ORG_PATTERN = 4  # "Name (Y-tunnus ...)" anywhere: the last resort
 _SUFFIX_ONLY_PATTERNS = (7,)  # readings that hold only when the name has a legal-form word
 _PRONOUN_START = re.compile(
@@ -889,8 +920,8 @@ _INFLECTION = re.compile(r"(?::(?:n|lle|ltä|llä|ssa|ssä|sta|stä|ksi|na|nä|a
 
 
 def _org_from_prose(sentence: str) -> str | None:
-    for number, rx in enumerate(_ORG_IN_PROSE):
-        found = rx.search(sentence)
+    for number, (rx, needs) in enumerate(zip(_ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS, strict=True)):
+        found = rx.search(sentence) if needs(sentence) else None
         if not found:
             continue
         generic = number == _GENERIC_ORG_PATTERN
@@ -941,6 +972,9 @@ _BECAUSE = Caseless(
 )
 
 
+_NOT_IN_NAME = re.compile(r"[\d@,.;:()]")
+
+
 def _org_with_legal_form(sentence: str) -> str | None:
     """The applicant named in a sentence that asks to join: "Vi på X rf vill ansluta ...".
 
@@ -957,7 +991,7 @@ def _org_with_legal_form(sentence: str) -> str | None:
     for token in reversed(sentence[: found.start()].split()):
         capital = token[:1].isupper()
         seen_capital = any(t[:1].isupper() for t in run)
-        if len(run) == 5 or re.search(r"[\d@,.;:()]", token) or (seen_capital and not capital):
+        if len(run) == 5 or _NOT_IN_NAME.search(token) or (seen_capital and not capital):
             break
         run.insert(0, token)
     while run and (
@@ -1050,6 +1084,9 @@ def _more_labels_follow(lines: list[Line], j: int, labels: dict[int, LabelHit]) 
     )
 
 
+_APPLICANT_NOTE = re.compile(r"\s*\((?:hakija|sökande|applicant)\)\s*$", re.I)
+
+
 def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extraction:
     """The five items as given in the chosen zones of `document`."""
     lines = document.content(zones)
@@ -1129,7 +1166,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         if name == "contact_details":
             continue
         if name == "organization_name":
-            value = re.sub(r"\s*\((?:hakija|sökande|applicant)\)\s*$", "", value, flags=re.I)
+            value = _APPLICANT_NOTE.sub("", value)
             found.value = value
         values.setdefault(name, found)
 
@@ -1413,6 +1450,10 @@ def _line_at(paragraph: list[Line], offset: int) -> Line:
     return paragraph[-1]
 
 
+_NON_DIGIT = re.compile(r"\D")
+_BID_LIKE_NUMBER = re.compile(r"\d{6,7}\s?-\s?\d")
+
+
 def _collect_contacts(
     line: Line,
     offset: int,
@@ -1431,10 +1472,10 @@ def _collect_contacts(
         emails.append(_Found(address, line, offset + match.start(), offset + match.end(), label))
     for match in _PHONE.finditer(text):
         number = _collapse(match.group(0))
-        digits = re.sub(r"\D", "", number)
-        if not 6 <= len(digits) <= 13 or re.fullmatch(r"\d{6,7}\s?-\s?\d", number):
+        digits = _NON_DIGIT.sub("", number)
+        if not 6 <= len(digits) <= 13 or _BID_LIKE_NUMBER.fullmatch(number):
             continue
-        if any(re.sub(r"\D", "", f.value) == digits for f in phones):
+        if any(_NON_DIGIT.sub("", f.value) == digits for f in phones):
             continue
         phones.append(_Found(number, line, offset + match.start(), offset + match.end(), label))
 
@@ -1488,11 +1529,14 @@ def _signature_org(document: Document, line: Line) -> _Found | None:
     return None
 
 
+_IBAN = re.compile(r"\biban\b", re.I)
+
+
 def _signature_contacts(
     document: Document, line: Line, emails: list[_Found], phones: list[_Found]
 ) -> None:
     for candidate in _signature_lines(document, line):
-        if _BID.search(candidate.text) or re.search(r"\biban\b", candidate.text, re.I):
+        if _BID.search(candidate.text) or _IBAN.search(candidate.text):
             continue
         _collect_contacts(candidate, 0, candidate.text, None, emails, phones, "signature")
 

@@ -1,5 +1,7 @@
 """The five items: label variants and layouts, prose, and the applicant's Business ID."""
 
+from pathlib import Path
+
 from registry_admin.intake.extract import extract, match_label, read_document
 from registry_admin.intake.mime import TextPart
 
@@ -225,3 +227,28 @@ def test_a_capitalised_title_with_a_possessive_ending_is_not_part_of_the_name() 
         "Y-tunnus: 0201256-6\nToiminnanjohtajamme Maija Mäkinen toimii yhteyshenkilönä.\n"
     )
     assert found.contact_name.value == "Maija Mäkinen"
+
+
+def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
+    from registry_admin.intake.extract import _ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS
+
+    examples = [
+        "Testikylän Seniorit ry haluaa liittyä rekisteriin",
+        "Vi är Bergbyns Hembygdsförening rf och vi vill ansluta oss",
+        "I write on behalf of Testville Helpers to apply",
+        "Kirjoitan Testikylän Seniorit ry:n puolesta",
+        "Testikylän Seniorit ry (Y-tunnus 0201256-6) hakee pääsyä",
+        "Jag skriver på uppdrag av Bergbyns Hembygdsförening rf, som vill ansluta sig",
+        "Yhdistyksemme nimi on Testikylän Seniorit ry.",
+        "We are Testville Helpers ry, a small charity.",
+    ]
+    for number, (rx, needs, sentence) in enumerate(
+        zip(_ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS, examples, strict=True)
+    ):
+        assert rx.search(sentence), number
+        assert needs(sentence), number
+    corpus = Path(__file__).parent.parent / "fixtures" / "corpus"
+    for path in sorted(corpus.glob("*.eml")):
+        for line in path.read_bytes().decode("utf-8", "replace").splitlines():
+            for rx, needs in zip(_ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS, strict=True):
+                assert not rx.search(line) or needs(line), line
