@@ -159,8 +159,8 @@ def _echo(raw: str) -> str:
 @bp.get("/organizations/<anytext:business_id>")
 def get_organization(business_id: str) -> Response:
     """Whether one organization may use the booking system."""
-    # The common case (GET with a valid token and ID) is answered by fast_lookup before Flask;
-    # this view answers the rest: HEAD, If-None-Match, other forms of the ID, errors.
+    # A GET with a valid token and an ASCII ID is answered by fast_lookup before Flask; this
+    # view answers the rest alike: HEAD, If-None-Match, non-ASCII forms of the ID, errors.
     environ = request.environ
     extensions = current_app.extensions
     view = extensions["registry_view"]
