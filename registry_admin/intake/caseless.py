@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 import sys
+from re import _constants, _parser  # type: ignore[attr-defined]
+from typing import Any
 
 # Characters outside the range where lower-casing is known to agree with re.IGNORECASE.
 OUTSIDE_SAFE = re.compile("[^\x00-\xff\u2000-\u206f\u20ac]")
@@ -29,6 +31,7 @@ class Caseless:
             raise ValueError(f"a caseless pattern must be in lower case: {pattern!r}")
         self.exact = re.compile(pattern, flags | re.IGNORECASE)
         self.lower = re.compile(pattern, flags & ~re.IGNORECASE)
+        self.needs = required_substrings(self.lower)
 
     @property
     def pattern(self) -> str:
@@ -38,7 +41,10 @@ class Caseless:
         # (isascii() reads a flag of the string: most lines need no scan)
         if not text.isascii() and OUTSIDE_SAFE.search(text):
             return self.exact.search(text, pos, endpos)
-        found = self.lower.search(text.lower(), pos, endpos)
+        lowered = text.lower()
+        if not contains_any(lowered, self.needs):
+            return None
+        found = self.lower.search(lowered, pos, endpos)
         return None if found is None else self.exact.match(text, found.start(), endpos)
 
     def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
@@ -56,3 +62,72 @@ class Caseless:
             return None
         found: re.Match[str] | None = getattr(self.exact, how)(text, pos, endpos)
         return found
+
+
+def contains_any(text: str, needs: tuple[str, ...] | None) -> bool:
+    """Whether `text` contains one of `needs` (None: nothing is known to be needed)."""
+    return needs is None or any(needed in text for needed in needs)
+
+
+# A substring test costs about a nanosecond a character; a shorter need rules out too little.
+_SHORTEST_NEED = 3
+_REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT)
+
+
+def required_substrings(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Strings of which every match of a case-sensitive `pattern` contains at least one, each
+    at least _SHORTEST_NEED long; None where the pattern gives no such strings."""
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        needs = _needs(_parser.parse(pattern.pattern, pattern.flags).data)
+    except Exception:  # a Python whose parser differs: no shortcut, the same matches
+        return None
+    if not needs or min(map(len, needs)) < _SHORTEST_NEED:
+        return None
+    return tuple(sorted(needs))
+
+
+def _needs(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """For a sequence of parsed items: the best set of strings one of which every match holds
+    (the set whose shortest string is longest), or None."""
+    best: frozenset[str] | None = None
+
+    def consider(candidate: frozenset[str] | None) -> None:
+        nonlocal best
+        if candidate and (best is None or _strength(candidate) > _strength(best)):
+            best = candidate
+
+    run: list[str] = []
+    for op, av in items:
+        if op is _constants.LITERAL:
+            run.append(chr(av))
+            continue
+        consider(frozenset(["".join(run)]) if run else None)
+        run = []
+        consider(_item_needs(op, av))
+    consider(frozenset(["".join(run)]) if run else None)
+    return best
+
+
+def _item_needs(op: Any, av: Any) -> frozenset[str] | None:
+    if op is _constants.SUBPATTERN:
+        _group, add_flags, _del_flags, sub = av
+        return None if add_flags & re.IGNORECASE else _needs(sub)
+    if op is _constants.ATOMIC_GROUP:
+        return _needs(av)
+    if op is _constants.BRANCH:
+        union: set[str] = set()
+        for branch in av[1]:
+            needs = _needs(branch)
+            if needs is None:
+                return None  # an alternative that needs no string
+            union |= needs
+        return frozenset(union)
+    if op in _REPEATS and av[0] >= 1:
+        return _needs(av[2])
+    return None  # classes, anchors, lookarounds: no string known
+
+
+def _strength(needs: frozenset[str]) -> tuple[int, int]:
+    return min(map(len, needs)), -len(needs)

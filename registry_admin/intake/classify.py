@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from registry_admin.intake.caseless import Caseless
+from registry_admin.intake.caseless import Caseless, contains_any, required_substrings
 from registry_admin.intake.extract import (
     _BID,
     _INTENT,
@@ -124,6 +124,8 @@ if any(
     for rx, _ in _SPAM_SIGNS
 ):
     raise RuntimeError("a spam pattern has an upper-case letter: it is matched in lower case")
+# Words each sign needs: substring tests rule most signs out faster than their patterns.
+_SPAM_NEEDS = tuple(required_substrings(rx) for rx, _ in _SPAM_SIGNS)
 _REMOVAL = Caseless(
     r"poista\w*|poisto\w*|ta\s+bort|tas\s+bort|borttag\w*|avregistr\w*|stryk\w*|avföra?s?|"
     r"remov\w*|delet\w*|de-?regist\w*|unregist\w*|take\s+(?:us\s+)?off"
@@ -212,7 +214,11 @@ def _spam_score(decoded: DecodedMessage, text: str) -> int:
     if extra.get("x-ses-spam-verdict", "").strip().upper() == "FAIL":
         return 10
     sample = (decoded.headers.subject + "\n" + text[:20000]).lower()
-    return sum(weight for rx, weight in _SPAM_SIGNS if rx.search(sample))
+    return sum(
+        weight
+        for (rx, weight), needs in zip(_SPAM_SIGNS, _SPAM_NEEDS, strict=True)
+        if contains_any(sample, needs) and rx.search(sample)
+    )
 
 
 _SENTENCE_OR_LINE = re.compile(r"(?<=[.!?])\s+|\n")

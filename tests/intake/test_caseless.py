@@ -11,7 +11,12 @@ from re import _constants, _parser  # type: ignore[attr-defined]
 import pytest
 
 from registry_admin.intake import classify, extract
-from registry_admin.intake.caseless import OUTSIDE_SAFE, Caseless
+from registry_admin.intake.caseless import (
+    OUTSIDE_SAFE,
+    Caseless,
+    contains_any,
+    required_substrings,
+)
 
 SAFE = [chr(c) for c in range(0x2100) if not OUTSIDE_SAFE.match(chr(c))]
 CATEGORIES = [re.compile(p) for p in (r"\w", r"\s", r"\d", r".")]
@@ -105,3 +110,31 @@ def test_same_matches_as_the_case_insensitive_pattern(rx: Caseless) -> None:
         assert _same(rx.fullmatch(text), rx.exact.fullmatch(text)), text
         for pos in (1, 5):
             assert _same(rx.search(text, pos), rx.exact.search(text, pos)), text
+
+
+def test_required_substrings_of_a_pattern() -> None:
+    def needs(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
+        return required_substrings(re.compile(pattern, flags))
+
+    assert needs(r"poista\w*|ta\s+bort") == ("bort", "poista")
+    assert needs(r"(?:x|yz)+abcd|q(?i:abc)defg") == ("abcd", "defg")
+    assert needs(r"foo(?:bar)?") == ("foo",)  # an optional part is not needed
+    assert needs(r"ab|abc") is None  # too short to rule out anything
+    assert needs(r"(?i:needle)") is None and needs(r"needle", re.I) is None
+    assert needs(r"\bseo\b|[a-z]+ing") == ("ing", "seo")
+    assert needs(r"\bseo\b|[a-z]+") is None  # one alternative needs no string
+
+
+def test_every_match_holds_one_of_its_required_substrings() -> None:
+    signs = [
+        (rx, needs)
+        for (rx, _), needs in zip(classify._SPAM_SIGNS, classify._SPAM_NEEDS, strict=True)
+    ]
+    pairs = [(rx.lower, rx.needs) for rx in PATTERNS] + signs
+    assert sum(needs is not None for _, needs in pairs) >= 40
+    for text in _samples():
+        lowered = text.lower()
+        for rx, needs in pairs:
+            found = rx.search(lowered)
+            if found and needs is not None:
+                assert contains_any(found.group(0), needs), (rx.pattern, found.group(0))
