@@ -70,7 +70,7 @@ class MessageHeaders:
     subject: str = ""
     from_name: str = ""
     from_address: str = ""
-    to: tuple[str, ...] = ()
+    to_header: str = ""  # decoded; parsed into addresses by `to` when asked for
     message_id: str | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
@@ -82,6 +82,14 @@ class MessageHeaders:
     content_type: str = "text/plain"
     report_type: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def to(self) -> tuple[str, ...]:
+        """The To addresses: parsed only when asked for, since the parser never reads them."""
+        try:
+            return tuple(addr for _, addr in getaddresses([self.to_header]) if addr)
+        except Exception:
+            return ()
 
 
 @dataclass(frozen=True)
@@ -213,10 +221,6 @@ class _FirstHeaders:
 def _read_headers(msg: Message) -> MessageHeaders:
     fields = _FirstHeaders(msg)
     from_name, from_address = parseaddr(_header(fields, "From") or "")
-    try:
-        to = tuple(addr for _, addr in getaddresses([_header(fields, "To") or ""]) if addr)
-    except Exception:
-        to = ()
     content_type = _safe_content_type(msg)
     report_type = None
     if content_type == "multipart/report":
@@ -225,7 +229,7 @@ def _read_headers(msg: Message) -> MessageHeaders:
         subject=_header(fields, "Subject") or "",
         from_name=from_name,
         from_address=from_address.lower(),
-        to=to,
+        to_header=_header(fields, "To") or "",
         message_id=_first_msgid(_header(fields, "Message-ID")),
         in_reply_to=_first_msgid(_header(fields, "In-Reply-To")),
         references=_msgids(_header(fields, "References")),
