@@ -426,6 +426,8 @@ _FREE_LABEL = re.compile(
     r"^(?P<label>[^\W\d][^:\t@/\d]{0,58}?(?:\s*/\s*[^:\t@\d]{1,40}?)?)"
     r"(?P<sep>\s*[:：](?![a-zåäö])\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s*[|=]\s+)"
 )
+# Each separator above has one of these characters; most lines of prose have none.
+_FREE_LABEL_SEPARATOR_MARK = re.compile(r"[:：\t=|–—-]")
 _FREE_LABEL_WORDS: tuple[tuple[str, Caseless], ...] = tuple(
     (name, Caseless(pattern))
     for name, pattern in (
@@ -483,7 +485,7 @@ _NOT_IN_HEADING = re.compile(r"[.!,;@\d]")
 
 def _free_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     """A label outside the known vocabulary, told by the words of a short heading."""
-    found = _FREE_LABEL.match(body)
+    found = _FREE_LABEL.match(body) if _FREE_LABEL_SEPARATOR_MARK.search(body) else None
     if not found:
         # A heading on a line of its own ("Why we need it"), its value on the lines below.
         heading = body.strip()

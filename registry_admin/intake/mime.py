@@ -324,6 +324,9 @@ def _render(tree: lxml.html.HtmlElement) -> str:
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+_SPACED_TAB = re.compile(r" *\t *")
+
+
 def html_to_text(html: str) -> str:
     """Readable text of an HTML body: one line per block or table row, cells tab-separated."""
     # Control characters and lone surrogates carry no text, and lxml refuses them in a tree.
@@ -358,7 +361,7 @@ def html_to_text(html: str) -> str:
         quote.getparent().replace(quote, pre)
     text = _render(tree)
     lines = [line.strip(" \u00a0") for line in text.splitlines()]
-    lines = [re.sub(r" *\t *", "\t", line) for line in lines]
+    lines = [_SPACED_TAB.sub("\t", line) if "\t" in line else line for line in lines]
     return "\n".join(lines).strip("\n") + "\n"
 
 
@@ -437,8 +440,9 @@ class _Walker:
     def _alternative(self, children: list[Message], depth: int, attached: bool) -> None:
         """Prefer text/plain unless it is empty or useless; else the richest other version."""
         start = len(self.parts)
-        plain = [c for c in children if _safe_content_type(c) == "text/plain"]
-        others = [c for c in children if _safe_content_type(c) != "text/plain"]
+        types = [_safe_content_type(c) for c in children]
+        plain = [c for c, ctype in zip(children, types, strict=True) if ctype == "text/plain"]
+        others = [c for c, ctype in zip(children, types, strict=True) if ctype != "text/plain"]
         for child in plain:
             self.walk(child, depth + 1, attached)
         if any(_useful(p.text) for p in self.parts[start:]):
