@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from registry_admin.intake.caseless import Caseless, contains_any, required_substrings
 from registry_admin.intake.extract import (
     _BID,
+    _DIGIT,
     _INTENT,
     _INTENT_OBJECT,
     FORWARD,
@@ -608,7 +609,9 @@ def detect_language(document: Document, zones: tuple[str, ...] = (OWN, FORWARD))
                 continue
         if "@" in text and len(text.split()) < 4:
             continue
-        words.extend(_WORD.findall(_BID.sub(" ", text)))
+        if _DIGIT.search(text):  # (a Business ID is made of digits)
+            text = _BID.sub(" ", text)
+        words.extend(_WORD.findall(text))
     counts = _word_language(words)
     total = sum(counts.values())
     ranked = sorted(counts, key=lambda lang: counts[lang], reverse=True)

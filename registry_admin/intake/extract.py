@@ -223,7 +223,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
             start = offset
             offset += len(raw) + 1
             i += 1
-            mark = _QUOTE_MARK.match(raw)
+            mark = _QUOTE_MARK.match(raw) if ">" in raw else None
             text = raw[mark.end() :] if mark else raw
             start += mark.end() if mark else 0
             text = text.rstrip()
