@@ -6,7 +6,8 @@ teardown cost several times what the answer itself does, so this middleware answ
 case from the registry view directly: the same status, headers and body as the Flask view
 (the tests compare them), and the same disclosure log entry. Everything else goes on to
 Flask unchanged: other methods, If-None-Match, a missing or unknown token, an invalid or
-non-ASCII ID, an unavailable view, a configured SERVER_NAME or TRUSTED_HOSTS.
+non-ASCII ID, a view due for a refresh (about once a second per process, so a failing
+refresh is tried once per request, not twice), a configured SERVER_NAME or TRUSTED_HOSTS.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class LookupFastPath:
             return None
         extensions = self._extensions
         view = extensions["registry_view"]
+        if view.refresh_due:
+            # Flask's request refreshes the view, once, or answers 503 if it cannot.
+            return None
         try:
             client_id = routes.client_id_of(environ, view)
             bid, facts = routes.find_organization(view, raw)

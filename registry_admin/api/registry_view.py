@@ -107,6 +107,11 @@ class RegistryView:
     def cursor(self) -> int | None:
         return self._cursor
 
+    @property
+    def refresh_due(self) -> bool:
+        """The next use refreshes the view first (or finds it unavailable)."""
+        return time.monotonic() >= self._due
+
     def invalidate(self) -> None:
         """Refresh on the next use (after this process changed the registry)."""
         self._due = 0.0

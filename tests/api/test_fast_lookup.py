@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from api_support import add, bearer, client_id_of, disclosures, new_token, take_ids
 from flask import Flask
+from testsupport import close_app, settings_for
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from registry_admin import create_app
 from registry_admin.api.fast_lookup import LookupFastPath
 
 HELSINKI = "0201256-6"
@@ -16,9 +22,23 @@ UNREGISTERED = take_ids(1, start=1_234_567)[0]
 
 
 @pytest.fixture
+def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[Flask]:
+    """A view refreshed once a minute, so the fast path is not handed a due refresh."""
+    path = tmp_path / "registry.db"
+    shutil.copyfile(sqlite_template, path)
+    settings = settings_for(tmp_path, f"sqlite:///{path}")
+    settings["api"]["refresh_seconds"] = 60
+    app = create_app(settings)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
 def token(sqlite_app: Flask) -> str:
     add(sqlite_app, HELSINKI, "Helsingin kaupunki", source="municipality")
-    return new_token(sqlite_app, "booking")
+    token = new_token(sqlite_app, "booking")
+    sqlite_app.extensions["registry_view"].organization(HELSINKI)  # loads the view
+    return token
 
 
 def environ(path: str, headers: dict[str, str], method: str = "GET") -> dict[str, Any]:
@@ -95,3 +115,28 @@ def test_trusted_hosts_leave_the_host_check_to_flask(sqlite_app, token):
 
     assert answer(sqlite_app.wsgi_app, env)[0] == "400 BAD REQUEST"
     assert disclosures(sqlite_app) == []
+
+
+def test_a_view_due_for_a_refresh_is_refreshed_by_flask_once(sqlite_app, token):
+    view = sqlite_app.extensions["registry_view"]
+    env = environ(f"/api/v1/organizations/{HELSINKI}", bearer(token))
+    view.invalidate()
+    handed_on, refreshes = [], []
+    real_refresh = view._refresh
+
+    def flask_app(_environ, start_response):
+        handed_on.append(1)
+        start_response("204 NO CONTENT", [])
+        return []
+
+    def counted_refresh() -> None:
+        refreshes.append(1)
+        real_refresh()
+
+    with mock.patch.object(view, "_refresh", counted_refresh):
+        answer(LookupFastPath(sqlite_app, flask_app), env)
+        assert (handed_on, refreshes) == ([1], [])
+        assert answer(sqlite_app.wsgi_app, env)[0] == "200 OK"
+
+    assert refreshes == [1]
+    assert not view.refresh_due
