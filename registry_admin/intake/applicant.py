@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
-from registry_admin.intake.models import RegistrationRequest
+from registry_admin.intake.headers import HeaderBlock, header_text
+
+if TYPE_CHECKING:
+    from registry_admin.intake.models import RegistrationRequest
+
+_APPLICANT_HEADERS = frozenset({"from", "reply-to"})
+
+
+def applicant_address(raw: bytes) -> str | None:
+    """The message's From and Reply-To, decoded, one "Name: value" line each: what
+    reply_address reads when the application names no contact email."""
+    headers = HeaderBlock(raw, _APPLICANT_HEADERS)
+    parts = []
+    for name in ("From", "Reply-To"):
+        value = header_text(headers, name)
+        if value:
+            parts.append(f"{name}: {value[:500]}")
+    return "\n".join(parts) or None
 
 
 def reply_address(request: RegistrationRequest) -> str | None:

@@ -108,3 +108,14 @@ class HeaderBlock:
         if found is None:
             return failobj
         return compat32.header_fetch_parse(*found)
+
+
+def header_text(headers: HeaderBlock, name: str) -> str | None:
+    """The decoded text of a field (RFC 2047 words, folding); None when absent or unreadable."""
+    from registry_admin.intake.mime import decode_header_value
+
+    try:
+        value = headers.get(name)
+        return None if value is None else decode_header_value(value)
+    except Exception:
+        return None

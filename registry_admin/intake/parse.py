@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
+from registry_admin.intake.applicant import applicant_address
 from registry_admin.intake.classify import (
     FOLLOWUP,
     OTHER,
@@ -87,6 +89,14 @@ class ParsedMessage:
     own: Extraction = field(default_factory=Extraction, repr=False, compare=False)
     # The items the reported values come from (for a follow-up, merged with the earlier ones).
     items: Extraction = field(default_factory=Extraction, repr=False, compare=False)
+    # From and Reply-To as applicant.applicant_address gives them, for answering the sender.
+    applicant_address: str | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def stored(self) -> dict[str, Any]:
+        """What the ledger keeps of this result: to_json_dict() in JSON types only. Cached, so
+        a parser process computes it and it travels with the result."""
+        return _jsonable(self.to_json_dict())
 
     @property
     def is_request(self) -> bool:
@@ -115,6 +125,16 @@ class ParsedMessage:
             for name, e in self.evidence.items()
         }
         return result
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
 
 
 def _with_items(message: ParsedMessage, items: Extraction) -> ParsedMessage:
@@ -177,6 +197,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
             attachments=decoded.attachments,
             reason=verdict.reason,
             own=own,
+            applicant_address=applicant_address(raw),
         )
         return _with_items(message, items)
     except IntakeError:

@@ -42,9 +42,12 @@ def parse_one(raw: bytes) -> Result:
     from registry_admin.intake import parse
 
     try:
-        return parse.parse_message(raw)
+        result = parse.parse_message(raw)
     except Exception as exc:
         return exc
+    if isinstance(result, parse.ParsedMessage):
+        result.stored  # noqa: B018  (computed here, in the parser's process, and kept)
+    return result
 
 
 def _parse_chunk(raws: Sequence[bytes]) -> list[Result]:

@@ -56,7 +56,7 @@ from registry_admin import businessid
 from registry_admin.db import utcnow
 from registry_admin.errors import Conflict, NotFound
 from registry_admin.intake.applicant import notification_language, reply_address
-from registry_admin.intake.headers import HeaderBlock
+from registry_admin.intake.headers import HeaderBlock, header_text
 from registry_admin.intake.models import (
     DECIDED_REQUEST_STATES,
     FINAL_MESSAGE_STATES,
@@ -76,6 +76,7 @@ from registry_admin.intake.parsepool import (
 from registry_admin.intake.sources import Envelope, MailSource, SourceError
 from registry_admin.notify.compose import UnsafeHeaderValue, check_address
 from registry_admin.notify.outbox import DAILY_RECEIPT_LIMIT, configured_setting, enqueue
+from registry_admin.notify.wording import overrides_for
 from registry_admin.registry.models import Organization
 
 log = logging.getLogger(__name__)
@@ -772,21 +773,11 @@ def _batches(envelopes: Sequence[Envelope], max_bytes: int) -> Iterator[list[Env
 # --- headers -------------------------------------------------------------------------------------
 
 
-def _header_text(headers: Any, name: str) -> str | None:
-    from registry_admin.intake.mime import decode_header_value
-
-    try:
-        value = headers.get(name)
-        return None if value is None else decode_header_value(value)
-    except Exception:
-        return None
-
-
 _MSGID = re.compile(r"<[^<>\s]{1,490}>")
 
 
 def _message_id(headers: Any) -> str | None:
-    value = _header_text(headers, "Message-ID")
+    value = header_text(headers, "Message-ID")
     if not value:
         return None
     found = _MSGID.search(value)
@@ -888,12 +879,7 @@ def _queue_batch(
         messages = {
             m.id: m for m in session.scalars(select(MailMessage).where(MailMessage.id.in_(ids)))
         }
-        lookups = _Lookups(
-            session,
-            [messages[ledger_id] for ledger_id in ids],
-            [raw for _ledger_id, raw in to_parse],
-            results,
-        )
+        lookups = _Lookups(session, [messages[ledger_id] for ledger_id in ids], results)
         for (ledger_id, raw), result in zip(to_parse, results, strict=True):
             message = messages[ledger_id]
             if isinstance(result, BaseException):
@@ -931,7 +917,7 @@ def _queue(
     from registry_admin.intake.classify import FOLLOWUP, OTHER, REMOVAL, REQUEST
 
     message.kind = parsed.kind
-    message.parsed = _jsonable(parsed.to_json_dict())
+    message.parsed = parsed.stored
     message.processed_at = utcnow()
     message.error = None
     if parsed.kind not in (REQUEST, FOLLOWUP, REMOVAL, OTHER):
@@ -1061,20 +1047,16 @@ class _Lookups:
         self,
         session: Session,
         messages: list[MailMessage],
-        raws: list[bytes],
         results: list[Any],
     ) -> None:
         parsed = [r for r in results if not isinstance(r, BaseException)]
-        # From and Reply-To of each message, and the address its receipt would go to.
-        self.applicant_address: dict[int, str | None] = {}
+        # The address each message's receipt would go to.
         self._receipt_keys: set[str] = set()
-        for message, raw, result in zip(messages, raws, results, strict=True):
-            if isinstance(result, BaseException):
-                continue
-            address = _applicant_address(raw)
-            self.applicant_address[message.id] = address
+        for result in parsed:
             to = reply_address(
-                SimpleNamespace(contact_email=result.contact_email, applicant_address=address)  # type: ignore[arg-type]
+                SimpleNamespace(  # type: ignore[arg-type]
+                    contact_email=result.contact_email, applicant_address=result.applicant_address
+                )
             )
             key = _receipt_key(to)
             if key is not None:
@@ -1132,6 +1114,7 @@ class _Lookups:
                 self._pending.setdefault(business_id, set()).add(request_id)
                 self._pending_key[request_id] = business_id
         self._receipts: dict[str, int] | None = None
+        self._wording: dict[str, dict[str, str]] = {}
         self._receipt_window = utcnow() - timedelta(days=1)
         self._fresh: list[tuple[RegistrationRequest, MailMessage]] = []
         self._fresh_messages: set[int] = set()
@@ -1213,12 +1196,12 @@ class _Lookups:
             _evaluate(session, request, self)
             _send_receipt(session, request, message, self)
 
-    def receipt_limit_reached(self, session: Session, to: str) -> bool:
-        """True when `to` has had its day's receipts (as enqueue would find); False when it has
-        not, or when this batch did not count it (then enqueue decides)."""
+    def receipts_today(self, session: Session, to: str) -> int | None:
+        """The receipts `to` has had in the last 24 hours, this batch's included, as enqueue
+        would count them; None when this batch did not count them (then enqueue does)."""
         key = _receipt_key(to)
         if key is None or key not in self._receipt_keys:
-            return False
+            return None
         if self._receipts is None:
             from registry_admin.notify.models import Notification
 
@@ -1235,8 +1218,14 @@ class _Lookups:
             ):
                 counts[address] = count
             self._receipts = counts
-        limit = configured_setting("max_receipts_per_day", DAILY_RECEIPT_LIMIT)
-        return self._receipts.get(key, 0) >= limit
+        return self._receipts.get(key, 0)
+
+    def receipt_wording(self, session: Session, language: str) -> dict[str, str]:
+        """The admins' wording of the receipt in `language`, read once per batch."""
+        if language not in self._wording:
+            with session.no_autoflush:
+                self._wording[language] = overrides_for(session, "receipt", language)
+        return self._wording[language]
 
     def note_receipt(self, to: str) -> None:
         key = _receipt_key(to)
@@ -1294,11 +1283,7 @@ def _new_request(
         language=parsed.language,
         missing=list(parsed.missing),
         evidence={name: _evidence(message, ev) for name, ev in parsed.evidence.items()},
-        applicant_address=(
-            lookups.applicant_address[message.id]
-            if lookups is not None and message.id in lookups.applicant_address
-            else _applicant_address(raw)
-        ),
+        applicant_address=parsed.applicant_address,
     )
     session.add(request)
     if lookups is not None:
@@ -1321,18 +1306,17 @@ def _send_receipt(
     to = reply_address(request)
     if to is None:
         return
-    if lookups is not None and lookups.receipt_limit_reached(session, to):
-        log.info(
-            "receipt (request %s) not queued: the sender has had %s today",
-            request.id,
-            configured_setting("max_receipts_per_day", DAILY_RECEIPT_LIMIT),
-        )
+    known = lookups.receipts_today(session, to) if lookups is not None else None
+    limit = configured_setting("max_receipts_per_day", DAILY_RECEIPT_LIMIT)
+    if known is not None and known >= limit:
+        log.info("receipt (request %s) not queued: the sender has had %s today", request.id, limit)
         return
+    language = notification_language(request)
     row = enqueue(
         session,
         "receipt",
         to=to,
-        language=notification_language(request),
+        language=language,
         context={
             "organization_name": request.organization_name,
             "business_id": request.business_id,
@@ -1342,6 +1326,10 @@ def _send_receipt(
         reference=request.reference,
         in_reply_to=message.message_id,
         references=[message.message_id] if message.message_id else None,
+        receipt_limit=limit,
+        receipts_today_count=known,
+        flush=lookups is None,
+        wording=lookups.receipt_wording(session, language) if lookups is not None else None,
     )
     if lookups is not None and row is not None:
         lookups.note_receipt(to)
@@ -1404,19 +1392,6 @@ def _business_id_reason(as_written: str | None, valid: bool | None) -> str | Non
     return businessid.InvalidBusinessId.REASONS.get(reason, reason)
 
 
-_APPLICANT_HEADERS = frozenset({"from", "reply-to"})
-
-
-def _applicant_address(raw: bytes) -> str | None:
-    headers = HeaderBlock(raw, _APPLICANT_HEADERS)
-    parts = []
-    for name in ("From", "Reply-To"):
-        value = _header_text(headers, name)
-        if value:
-            parts.append(f"{name}: {value[:500]}")
-    return "\n".join(parts) or None
-
-
 def _evaluate(
     session: Session, request: RegistrationRequest, lookups: _Lookups | None = None
 ) -> None:
@@ -1464,16 +1439,6 @@ def _set_state(
             request.duplicate_of_id = earlier
             return
     request.state = "incomplete" if request.missing or not request.business_id_valid else "ready"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
 
 
 # --- staff actions -------------------------------------------------------------------------------

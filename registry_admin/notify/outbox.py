@@ -82,7 +82,10 @@ def enqueue(
     references: Sequence[str] | str | None = None,
     from_address: str | None = None,
     receipt_limit: int | None = None,
+    receipts_today_count: int | None = None,
     now: datetime | None = None,
+    flush: bool = True,
+    wording: Mapping[str, str] | None = None,
 ) -> Notification | None:
     """Add a rendered notification to the session (the caller commits), or None if not to send.
 
@@ -90,6 +93,10 @@ def enqueue(
     receipts in the last 24 hours. A message that cannot be built (a value that may not go into
     a header, an unusable address) is stored as `failed` with the reason, for staff to see; the
     caller's decision stands. Threading IDs that are not valid Message-IDs are left out.
+    `receipts_today_count` is the recipient's receipts in the last 24 hours when the caller
+    already knows it (a batch counts them for all its senders at once); else it is read here.
+    With `flush=False` the row gets its id when the caller flushes (a batch flushes once).
+    `wording` is wording.overrides_for(kind, language) when the caller has read it already.
     """
     if kind not in KINDS:
         raise InvalidInput(f"unknown notification kind {kind!r}")
@@ -114,7 +121,9 @@ def enqueue(
         if reason:
             log.info("%s notification (request %s) not queued: %s", kind, request_id, reason)
             return None
-        if kind == "receipt" and receipts_today(session, recipient, now) >= limit:
+        if receipts_today_count is None and kind == "receipt":
+            receipts_today_count = receipts_today(session, recipient, now)
+        if kind == "receipt" and receipts_today_count >= limit:
             log.info(
                 "receipt (request %s) not queued: the sender has had %s today", request_id, limit
             )
@@ -125,12 +134,10 @@ def enqueue(
             reference = check_reference(reference)
         except UnsafeHeaderValue as exc:
             reference, problem = None, problem or str(exc)
-    rendered = render(
-        kind,
-        language,
-        {**context, "reference": reference},
-        overrides_for(session, kind, language),
-    )
+    if wording is None:
+        with session.no_autoflush:  # the wording needs none of the caller's pending rows
+            wording = overrides_for(session, kind, language)
+    rendered = render(kind, language, {**context, "reference": reference}, wording)
     try:
         check_header_text(rendered.subject, "Subject")
     except UnsafeHeaderValue as exc:
@@ -158,7 +165,8 @@ def enqueue(
         row.last_error = f"cannot be built: {problem}"
         log.warning("%s notification (request %s) cannot be built: %s", kind, request_id, problem)
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 

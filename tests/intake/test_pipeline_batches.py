@@ -13,13 +13,15 @@ from sqlalchemy import select
 from testsupport import close_app, settings_for
 
 from registry_admin import create_app
-from registry_admin.db import db
+from registry_admin.db import db, transaction
 from registry_admin.intake import pipeline
 from registry_admin.intake.maildir import MaildirSource
 from registry_admin.intake.models import MailMessage, RegistrationRequest
 from registry_admin.notify.models import Notification
+from registry_admin.notify.wording import save_wording
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
+RECEIPT_SUBJECT = "Saimme hakemuksenne {{ reference }}"
 
 
 def _mail() -> list[bytes]:
@@ -42,10 +44,13 @@ def _mail() -> list[bytes]:
 
 
 def _app(tmp: Path, database_url: str) -> Flask:
+    """An app whose admins have reworded the Finnish receipt's subject."""
     overrides = settings_for(tmp, database_url)
     overrides["smtp"]["max_receipts_per_day"] = 2
     app = create_app(overrides)
     app.config["TESTING"] = True
+    with app.app_context(), transaction() as session:
+        save_wording(session, "receipt", "fi", "subject.txt", RECEIPT_SUBJECT, actor="test")
     return app
 
 
@@ -153,6 +158,8 @@ def test_a_batch_is_queued_as_its_messages_one_by_one(
     assert any(r[2] == "duplicate" for r in expected["requests"])
     recipients = [n[2] for n in expected["notifications"]]
     assert max(recipients.count(r) for r in recipients) == 2  # the day's receipt limit
+    subjects = {n[3] for n in expected["notifications"] if n[0] == "receipt"}
+    assert any(subject.startswith("Saimme hakemuksenne ") for subject in subjects)
     first, repeat, resent = expected["messages"][-3:]  # side by side in one batch
     requests = {r[0]: r for r in expected["requests"]}
     assert (first[1], repeat[1], resent[1]) == ("parsed", "ignored", "parsed")
