@@ -124,6 +124,8 @@ class Document:
     sender: str = ""  # the From address, for "contact me at this address"
     # match_label of each line text read so far: the extractor and the language both ask.
     _labels: dict[str, LabelHit | None] = field(default_factory=dict, repr=False)
+    # Lines of a form written without colons ("Nimi Aholan seurakunta"): see _form_lines.
+    form_lines: frozenset[str] = frozenset()
 
     def content(self, zones: Iterable[str] = (OWN, FORWARD)) -> list[Line]:
         wanted = set(zones)
@@ -134,7 +136,7 @@ class Document:
         try:
             return self._labels[text]
         except KeyError:
-            hit = self._labels[text] = match_label(text)
+            hit = self._labels[text] = match_label(text, loose=text in self.form_lines)
             return hit
 
 
@@ -281,7 +283,29 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
             segment.lines.append(line)
     for segment in segments:
         _mark_signature(segment)
-    return Document(parts, lines, segments, sender)
+    return Document(parts, lines, segments, sender, form_lines=_form_lines(lines))
+
+
+# A run of lines reads as a form without colons when this many of them start with a label,
+# one of them a label that needs no colon anyway (a Business ID, an email, a phone number).
+_FORM_LABELS = 3
+
+
+def _form_lines(lines: list[Line]) -> frozenset[str]:
+    """The texts of the labelled lines of each form written without colons: a run of
+    non-blank lines of one segment in which several lines start with a label."""
+    found: set[str] = set()
+    run: list[Line] = []
+    for line in [*lines, None]:
+        if line is not None and line.text.strip() and (not run or run[-1].segment == line.segment):
+            run.append(line)
+            continue
+        if len(run) >= _FORM_LABELS:
+            loose = [ln.text for ln in run if match_label(ln.text, loose=True) is not None]
+            if len(loose) >= _FORM_LABELS and any(match_label(text) is not None for text in loose):
+                found.update(loose)
+        run = [line] if line is not None and line.text.strip() else []
+    return frozenset(found)
 
 
 def _header_block_len(raw_lines: list[str], start: int) -> int:
@@ -520,14 +544,15 @@ def _free_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     return None
 
 
-def match_label(text: str) -> LabelHit | None:
-    """The longest known label at the start of `text`, if the line reads as a labelled field."""
+def match_label(text: str, *, loose: bool = False) -> LabelHit | None:
+    """The longest known label at the start of `text`, if the line reads as a labelled field;
+    `loose` for a line of a form without colons, where a space may end any label."""
     bullet = _BULLET.match(text)
     if bullet and text[bullet.end() :].startswith(("-", "*")):
         bullet = None
     body_start = bullet.end() if bullet else len(text) - len(text.lstrip())
     body = text[body_start:]
-    hit = _known_label(body, body_start, bool(bullet))
+    hit = _known_label(body, body_start, bool(bullet), loose)
     if hit is None:
         hit = _free_label(body, body_start, bool(bullet))
     return hit
@@ -536,7 +561,7 @@ def match_label(text: str) -> LabelHit | None:
 _MARKED_SEPARATOR = re.compile(r"[:：–—|=-]")
 
 
-def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
+def _known_label(body: str, body_start: int, bullet: bool, loose: bool = False) -> LabelHit | None:
     if not _ANY_LABEL_START.match(body):
         return None
     best: tuple[int, str, re.Match[str]] | None = None
@@ -564,7 +589,10 @@ def _known_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
         # "Y-tunnus 1234567-8" needs no colon; other labels need a bullet to read as a field.
         shaped = name in ("business_id", "vat_id") and _BID_SHAPE.match(value)
         contact = name in ("email", "phone") and (_EMAIL.match(value) or _PHONE.match(value))
-        if not (shaped or contact or (bullet and name not in ("other",))):
+        # In a form without colons a space ends a label, unless a tab or colon later does; a
+        # single word after it more likely ends the label ("Perustelut rekisteröinnille").
+        form = loose and "\t" not in value and ":" not in value and len(value.split()) >= 2
+        if not (shaped or contact or ((bullet or form) and name not in ("other",))):
             return None
     if kind == "eol" and len(body.split()) > 8:
         return None
