@@ -903,7 +903,11 @@ _ORG_IN_PROSE = [
             r"business\s*id)[^()]*\)",
             1,
         ),
-        (r"\b(?i:på\s+uppdrag\s+av)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?[,.\s]", 0),
+        (
+            r"\b(?i:på\s+uppdrag\s+av)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*"
+            r"(?:[,.;:]|$|\s(?:och|som|vars|för|till)\s)",
+            0,
+        ),
         # "Vår förening heter X", "Yhdistyksemme nimi on X", "Our association is called X".
         (
             r"\b(?i:(?:förening|organisation|företag|bolag|stiftelse|församling|klubb|"

@@ -252,3 +252,20 @@ def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
         for line in path.read_bytes().decode("utf-8", "replace").splitlines():
             for rx, needs in zip(_ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS, strict=True):
                 assert not rx.search(line) or needs(line), line
+
+
+def test_a_name_of_several_words_after_on_behalf_of_is_read_whole() -> None:
+    from registry_admin.intake.extract import _org_from_prose
+
+    for sentence, name in [
+        (
+            "Jag skriver på uppdrag av Stiftelsen Gröna Gläntan sr, vars FO-nummer är",
+            "Stiftelsen Gröna Gläntan sr",
+        ),
+        (
+            "Jag skriver på uppdrag av Bergbyns Hembygdsförening rf som vill ansluta sig",
+            "Bergbyns Hembygdsförening rf",
+        ),
+        ("I write on behalf of Testville Senior Helpers, a charity.", "Testville Senior Helpers"),
+    ]:
+        assert _org_from_prose(sentence) == name, sentence
