@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ def create_app(
 ) -> Flask:
     """Build the application from the configuration file (or defaults) plus `overrides`."""
     settings = load_settings(find_config_file(config_path), overrides)
-    app = RegistryAdminApp(
+    app = Flask(
         __name__,
         template_folder=str(resource_path("templates")),
     )
@@ -30,20 +29,6 @@ def create_app(
     _register_blueprints(app)
     _install_fast_paths(app)
     return app
-
-
-class RegistryAdminApp(Flask):
-    """Flask, telling each view and hook apart as sync or async once instead of per request."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._sync_callables: dict[Callable[..., Any], Callable[..., Any]] = {}
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        sync = self._sync_callables.get(func)
-        if sync is None:
-            sync = self._sync_callables[func] = super().ensure_sync(func)
-        return sync
 
 
 def _configure(app: Flask, settings: Settings) -> None:

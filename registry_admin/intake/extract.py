@@ -123,9 +123,8 @@ class Document:
     segments: list[Segment]
     sender: str = ""  # the From address, for "contact me at this address"
     # match_label of each line text read so far: the extractor and the language both ask.
+    # read_document fills in the lines of forms written without colons (see _form_labels).
     _labels: dict[str, LabelHit | None] = field(default_factory=dict, repr=False)
-    # Lines of a form written without colons ("Nimi Aholan seurakunta"): see _form_lines.
-    form_lines: frozenset[str] = frozenset()
 
     def content(self, zones: Iterable[str] = (OWN, FORWARD)) -> list[Line]:
         wanted = set(zones)
@@ -136,7 +135,7 @@ class Document:
         try:
             return self._labels[text]
         except KeyError:
-            hit = self._labels[text] = match_label(text, loose=text in self.form_lines)
+            hit = self._labels[text] = match_label(text)
             return hit
 
 
@@ -283,7 +282,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
             segment.lines.append(line)
     for segment in segments:
         _mark_signature(segment)
-    return Document(parts, lines, segments, sender, form_lines=_form_lines(lines))
+    return Document(parts, lines, segments, sender, _labels=_form_labels(lines))
 
 
 # A run of lines reads as a form without colons when this many of them start with a label,
@@ -291,21 +290,25 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
 _FORM_LABELS = 3
 
 
-def _form_lines(lines: list[Line]) -> frozenset[str]:
-    """The texts of the labelled lines of each form written without colons: a run of
-    non-blank lines of one segment in which several lines start with a label."""
-    found: set[str] = set()
+def _form_labels(lines: list[Line]) -> dict[str, LabelHit | None]:
+    """match_label of the lines read while looking for forms written without colons: a run of
+    non-blank lines of one segment in which several lines start with a label. A form's
+    labelled lines get their loose reading; a line with none has no label either way."""
+    labels: dict[str, LabelHit | None] = {}
+    forms: dict[str, LabelHit] = {}
     run: list[Line] = []
     for line in [*lines, None]:
         if line is not None and line.text.strip() and (not run or run[-1].segment == line.segment):
             run.append(line)
             continue
         if len(run) >= _FORM_LABELS:
-            loose = [ln.text for ln in run if match_label(ln.text, loose=True) is not None]
-            if len(loose) >= _FORM_LABELS and any(match_label(text) is not None for text in loose):
-                found.update(loose)
+            loose = {ln.text: match_label(ln.text, loose=True) for ln in run}
+            hits = {text: hit for text, hit in loose.items() if hit is not None}
+            labels.update((text, None) for text in loose.keys() - hits.keys())
+            if len(hits) >= _FORM_LABELS and any(match_label(text) for text in hits):
+                forms.update(hits)
         run = [line] if line is not None and line.text.strip() else []
-    return frozenset(found)
+    return labels | forms
 
 
 def _header_block_len(raw_lines: list[str], start: int) -> int:

@@ -9,7 +9,7 @@ from email import message_from_bytes
 from email import policy as email_policy
 from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import collapse_rfc2231_value, getaddresses, parseaddr
+from email.utils import collapse_rfc2231_value, parseaddr
 
 import lxml.html
 from inscriptis import Inscriptis
@@ -70,7 +70,6 @@ class MessageHeaders:
     subject: str = ""
     from_name: str = ""
     from_address: str = ""
-    to_header: str = ""  # decoded; parsed into addresses by `to` when asked for
     message_id: str | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
@@ -82,14 +81,6 @@ class MessageHeaders:
     content_type: str = "text/plain"
     report_type: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def to(self) -> tuple[str, ...]:
-        """The To addresses: parsed only when asked for, since the parser never reads them."""
-        try:
-            return tuple(addr for _, addr in getaddresses([self.to_header]) if addr)
-        except Exception:
-            return ()
 
 
 @dataclass(frozen=True)
@@ -229,7 +220,6 @@ def _read_headers(msg: Message) -> MessageHeaders:
         subject=_header(fields, "Subject") or "",
         from_name=from_name,
         from_address=from_address.lower(),
-        to_header=_header(fields, "To") or "",
         message_id=_first_msgid(_header(fields, "Message-ID")),
         in_reply_to=_first_msgid(_header(fields, "In-Reply-To")),
         references=_msgids(_header(fields, "References")),

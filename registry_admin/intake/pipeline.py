@@ -75,7 +75,7 @@ from registry_admin.intake.parsepool import (
 )
 from registry_admin.intake.sources import Envelope, MailSource, SourceError
 from registry_admin.notify.compose import UnsafeHeaderValue, check_address
-from registry_admin.notify.outbox import DAILY_RECEIPT_LIMIT, configured_setting, enqueue
+from registry_admin.notify.outbox import enqueue
 from registry_admin.notify.wording import overrides_for
 from registry_admin.registry.models import Organization
 
@@ -1306,11 +1306,6 @@ def _send_receipt(
     to = reply_address(request)
     if to is None:
         return
-    known = lookups.receipts_today(session, to) if lookups is not None else None
-    limit = configured_setting("max_receipts_per_day", DAILY_RECEIPT_LIMIT)
-    if known is not None and known >= limit:
-        log.info("receipt (request %s) not queued: the sender has had %s today", request.id, limit)
-        return
     language = notification_language(request)
     row = enqueue(
         session,
@@ -1326,8 +1321,7 @@ def _send_receipt(
         reference=request.reference,
         in_reply_to=message.message_id,
         references=[message.message_id] if message.message_id else None,
-        receipt_limit=limit,
-        receipts_today_count=known,
+        receipts_today_count=lookups.receipts_today(session, to) if lookups is not None else None,
         flush=lookups is None,
         wording=lookups.receipt_wording(session, language) if lookups is not None else None,
     )
