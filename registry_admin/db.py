@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Table, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -53,6 +53,34 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int] | None:
+    """`count` new primary keys of `table`, ascending, for rows this transaction inserts with
+    them; None when they cannot be reserved here (then the database numbers the rows).
+
+    Rows that come with their keys are inserted in one statement, and whatever is derived from
+    a key is in the row from the start. PostgreSQL takes the keys from the column's sequence.
+    SQLite has none: the keys above the largest belong to this transaction only once it has
+    written, when it holds the database's one write lock until it ends.
+    """
+    if count <= 0:
+        return []
+    connection = session.connection()
+    (key,) = table.primary_key.columns
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        taken = connection.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :n)"
+            ),
+            {"table": table.name, "column": key.name, "n": count},
+        )
+        return sorted(taken)
+    if dialect == "sqlite" and connection.connection.driver_connection.in_transaction:
+        top = connection.scalar(select(func.max(key))) or 0
+        return list(range(top + 1, top + 1 + count))
+    return None
 
 
 def resource_path(name: str) -> Path:

@@ -67,13 +67,15 @@ class RegistrationRequest(Base):
     __table_args__ = (
         CheckConstraint(f"state IN {REQUEST_STATES!r}", name="state"),
         Index("ix_registration_requests_state_created_at", "state", "created_at"),
+        # The duplicate check: the first pending request with a Business ID.
+        Index("ix_registration_requests_business_id_state_id", "business_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # RA-2026-000123: given to the applicant, so a follow-up's subject can name its request.
     reference: Mapped[str | None] = mapped_column(String(32), unique=True)
     state: Mapped[str] = mapped_column(String(24), default="new")
-    business_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    business_id: Mapped[str | None] = mapped_column(String(64))
     business_id_valid: Mapped[bool | None] = mapped_column(Boolean)
     business_id_reason: Mapped[str | None] = mapped_column(Text)
     business_id_as_written: Mapped[str | None] = mapped_column(Text)
@@ -119,6 +121,8 @@ class MailMessage(Base):
         ),
         Index("ix_mail_messages_source_uid", "source", "folder", "uidvalidity", "uid"),
         Index("ix_mail_messages_state_received_at", "state", "received_at"),
+        # Repeats and threads: earlier messages by Message-ID (and state).
+        Index("ix_mail_messages_message_id_state", "message_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -129,7 +133,7 @@ class MailMessage(Base):
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     uid: Mapped[int | None] = mapped_column(BigInteger)
     source_key: Mapped[str | None] = mapped_column(String(255))
-    message_id: Mapped[str | None] = mapped_column(String(500), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(500))
     # The tombstone: SHA-256 of the raw bytes (of size and headers for an oversize message).
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)

@@ -53,7 +53,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, O
 from sqlalchemy.orm import Session
 
 from registry_admin import businessid
-from registry_admin.db import utcnow
+from registry_admin.db import reserve_ids, utcnow
 from registry_admin.errors import Conflict, NotFound
 from registry_admin.intake.applicant import notification_language, reply_address
 from registry_admin.intake.headers import HeaderBlock, header_text
@@ -1100,19 +1100,25 @@ class _Lookups:
                     )
                 )
             )
-        # Pending requests by Business ID: which one a new request duplicates.
+        # Pending requests by Business ID: which one a new request duplicates. Of those already
+        # stored only the first counts, so only the first is read; should it stop pending
+        # during the batch, its Business ID is no longer covered and the database answers.
         self._pending: dict[str, set[int]] = {}
         self._pending_key: dict[int, str] = {}
-        self._covered = frozenset(business_ids)
+        self._covered = set(business_ids)
+        self._first_stored: set[int] = set()
         if business_ids:
-            for request_id, business_id in session.execute(
-                select(RegistrationRequest.id, RegistrationRequest.business_id).where(
+            for business_id, request_id in session.execute(
+                select(RegistrationRequest.business_id, func.min(RegistrationRequest.id))
+                .where(
                     RegistrationRequest.business_id.in_(business_ids),
                     RegistrationRequest.state.in_(PENDING_REQUEST_STATES),
                 )
+                .group_by(RegistrationRequest.business_id)
             ):
-                self._pending.setdefault(business_id, set()).add(request_id)
+                self._pending[business_id] = {request_id}
                 self._pending_key[request_id] = business_id
+                self._first_stored.add(request_id)
         self._receipts: dict[str, int] | None = None
         self._wording: dict[str, dict[str, str]] = {}
         self._receipt_window = utcnow() - timedelta(days=1)
@@ -1147,6 +1153,9 @@ class _Lookups:
         old = self._pending_key.pop(request.id, None)
         if old is not None:
             self._pending[old].discard(request.id)
+            if request.id in self._first_stored:
+                self._first_stored.discard(request.id)
+                self._covered.discard(old)
         if request.business_id and request.state in PENDING_REQUEST_STATES:
             self._pending.setdefault(request.business_id, set()).add(request.id)
             self._pending_key[request.id] = request.business_id
@@ -1177,23 +1186,41 @@ class _Lookups:
         return found.request_id
 
     def add_fresh(self, request: RegistrationRequest, message: MailMessage) -> None:
-        """A new request, added to the session but not yet flushed (see materialize)."""
+        """A new request, not yet in the session (see materialize)."""
         self._fresh.append((request, message))
         self._fresh_messages.add(message.id)
 
     def materialize(self, session: Session) -> None:
-        """Settle the batch's new requests, in the order they were made: one flush gives them
-        their ids, then each gets its reference and its state, and its receipt is queued, as
-        each would have been on the spot. Done before anything reads or changes a request."""
+        """Settle the batch's new requests, in the order they were made: each gets its id and
+        reference, then its state, and its receipt is queued, as each would have been on the
+        spot. Done before anything reads or changes a request.
+
+        The ids are reserved after the batch's other changes are flushed (see reserve_ids), so
+        that the requests go in with their references and states, in one statement; where
+        they cannot be reserved, a flush has the database number them."""
         if not self._fresh:
             return
         fresh, self._fresh = self._fresh, []
         self._fresh_messages.clear()
         session.flush()
-        for request, message in fresh:
+        requests = [request for request, _message in fresh]
+        ids = reserve_ids(session, RegistrationRequest.__table__, len(requests))
+        if ids is None:
+            session.add_all(requests)
+            session.flush()
+        else:
+            now = utcnow()
+            for request, request_id in zip(requests, ids, strict=True):
+                request.id = request_id
+                request.created_at = request.updated_at = now
+        for request in requests:
             request.reference = f"RA-{request.created_at.year}-{request.id:06d}"
-            message.request_id = request.id
+            session.add(request)  # before its state: a query for it sees the earlier ones
             _evaluate(session, request, self)
+        # The requests are in the database before a message names one.
+        session.flush()
+        for request, message in fresh:
+            message.request_id = request.id
             _send_receipt(session, request, message, self)
 
     def receipts_today(self, session: Session, to: str) -> int | None:
@@ -1285,10 +1312,10 @@ def _new_request(
         evidence={name: _evidence(message, ev) for name, ev in parsed.evidence.items()},
         applicant_address=parsed.applicant_address,
     )
-    session.add(request)
     if lookups is not None:
-        lookups.add_fresh(request, message)  # settled with the batch's others
+        lookups.add_fresh(request, message)  # added and settled with the batch's others
         return request
+    session.add(request)
     session.flush()
     request.reference = f"RA-{request.created_at.year}-{request.id:06d}"
     _evaluate(session, request)

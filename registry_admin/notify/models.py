@@ -51,7 +51,9 @@ class Notification(Base):
     subject: Mapped[str] = mapped_column(Text)
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Unique and always set before the insert: the sentinel that lets SQLite insert a batch
+    # of notifications in one statement and still match each row to its new id.
+    message_id: Mapped[str] = mapped_column(String(255), unique=True, insert_sentinel=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(255))
     # Space-separated Message-IDs; the column avoids the SQL keyword REFERENCES.
     references: Mapped[str | None] = mapped_column("thread_references", Text)

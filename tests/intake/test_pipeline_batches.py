@@ -317,3 +317,69 @@ def test_a_message_that_kills_its_parser_process_is_quarantined_alone(
     quarantined = [m for m in state["messages"] if m[1] == "quarantined"]
     assert [m[0] for m in quarantined] == [state["messages"][13][0]]
     assert "process died" in quarantined[0][4]
+
+
+def _application(message_id: str, business_id: str, org: str, *, answers: str = "") -> bytes:
+    """A plain Finnish application (or, with `answers`, a reply giving only a Business ID)."""
+    head = (
+        f"From: Hakija <hakija-{org.lower()}@example.org>\n"
+        "To: tuki@kela.fi\n"
+        f"Message-ID: <{message_id}>\n"
+        "Date: Mon, 1 Dec 2025 10:00:00 +0200\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+    )
+    if answers:
+        head += f"In-Reply-To: <{answers}>\nSubject: Re: Kelan ajanvarausjärjestelmän rekisteri\n"
+        return f"{head}\nKorjaus: Y-tunnus: {business_id}\n".encode()
+    body = (
+        f"Y-tunnus: {business_id}\n"
+        f"Organisaation nimi: {org} ry\n"
+        "Perustelu: Autamme asiakkaitamme asioimaan Kelan kanssa.\n"
+        f"Yhteyshenkilö: Maija Meikäläinen\n"
+        f"Sähköposti: maija@{org.lower()}.example.org\n"
+        "Puhelin: 040 123 4567\n"
+    )
+    return f"{head}Subject: Kelan ajanvarausjärjestelmän rekisteri\n\n{body}".encode()
+
+
+def test_a_new_request_duplicates_the_next_pending_one_when_the_first_leaves_in_its_batch(
+    fresh_db, tmp_path: Path
+) -> None:
+    """A batch reads only the first pending request of each Business ID. Two are pending for
+    X here (a follow-up moved the older request to X); when a follow-up in the batch moves the
+    first away, a new request for X duplicates the second, as it would queued alone."""
+    x, y, z = "1572860-0", "2617416-4", "0737546-2"
+    app = _app(tmp_path, fresh_db())
+    try:
+        _poll(app, [_application("old@a", z, "Alfa"), _application("first-x@b", x, "Beta")])
+        _poll(app, [_application("to-x@a", x, "Alfa", answers="old@a")])
+        with app.app_context():
+            pending = db.session.execute(
+                select(RegistrationRequest.id, RegistrationRequest.state)
+                .where(RegistrationRequest.business_id == x)
+                .order_by(RegistrationRequest.id)
+            ).all()
+            db.session.remove()
+        (older, older_state), (second, second_state) = pending
+        assert {older_state, second_state} <= {"new", "incomplete", "ready"}
+        _poll(
+            app,
+            [
+                _application("to-y@a", y, "Alfa", answers="old@a"),
+                _application("new-x@c", x, "Gamma"),
+            ],
+        )
+        with app.app_context():
+            latest = db.session.scalars(
+                select(RegistrationRequest).order_by(RegistrationRequest.id.desc())
+            ).first()
+            moved = db.session.get(RegistrationRequest, older)
+            assert moved.business_id == y
+            assert (latest.business_id, latest.state, latest.duplicate_of_id) == (
+                x,
+                "duplicate",
+                second,
+            )
+            db.session.remove()
+    finally:
+        close_app(app)
