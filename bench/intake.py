@@ -228,6 +228,7 @@ def child_poll(spec: dict[str, Any]) -> dict[str, Any]:
         setup_peak = _reset_peak()
         baseline = _rss_kib()
         clock = StageClock()
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         clock.last = started
         profile_dir = os.environ.get("INTAKE_BENCH_PROFILE")
@@ -240,12 +241,23 @@ def child_poll(spec: dict[str, Any]) -> dict[str, Any]:
         else:
             report = run_poll(app, hook=clock, parse=spec["mode"] == "full")
         seconds = time.perf_counter() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         clock("end")
         db.session.remove()
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, largest child
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = children.ru_maxrss  # KiB, largest child
     return {
         "seconds": seconds,
         "worker_peak_rss_kib": workers,
+        # CPU seconds: the poll's process (all its threads) during the poll, and its parser
+        # processes (they end with the poll; no other child runs in it).
+        "cpu_seconds": {
+            "poll": round(
+                cpu_after.ru_utime - cpu_before.ru_utime + cpu_after.ru_stime - cpu_before.ru_stime,
+                3,
+            ),
+            "parsers": round(children.ru_utime + children.ru_stime, 3),
+        },
         "summary": report.summary(),
         "messages": report.new,
         "moved": report.moved,
@@ -355,10 +367,12 @@ def bench_size(
         )
         if result["moved"] != count:
             raise RuntimeError(f"the {mode} poll moved {result['moved']} of {count}: {result}")
+        cpu = result["cpu_seconds"]
         _log(
             f"N={count:,}: {mode} poll {result['seconds']:.2f} s "
-            f"({count / result['seconds']:.0f} msg/s), peak RSS "
-            f"{result['peak_rss_kib'] / 1024:.1f} MiB; {result['summary']}"
+            f"({count / result['seconds']:.0f} msg/s; CPU s: poll {cpu['poll']:.2f}, parsers "
+            f"{cpu['parsers']:.2f}), peak RSS {result['peak_rss_kib'] / 1024:.1f} MiB; "
+            f"{result['summary']}"
         )
         runs[mode] = result
         moved = refill(admin)

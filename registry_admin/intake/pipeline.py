@@ -279,6 +279,10 @@ def poll_mailbox_once(
             source.close()
 
 
+# A fetched message: its envelope, hash, bytes (None if over the limit) and ledger row.
+_Entry = tuple[Envelope, str, bytes | None, dict[str, Any]]
+
+
 @dataclass
 class _Batch:
     """One batch on its way: its envelopes, and its ledger rows waiting to be parsed."""
@@ -313,9 +317,9 @@ class _Poll:
         ):
             self.mover = mover
             waiting: _Batch | None = None
-            for envelopes_of_batch, raw, problems in fetched:
+            for envelopes_of_batch, entries in fetched:
                 self.hook("after_fetch")
-                batch = self._store(envelopes_of_batch, raw, problems)
+                batch = self._store(envelopes_of_batch, entries)
                 if parse:
                     batch.parsing = parser.submit([raw for _id, raw in batch.to_parse])
                 if waiting is not None:
@@ -329,37 +333,40 @@ class _Poll:
 
     # --- store -----------------------------------------------------------------------------
 
-    def fetch(self, envelopes: list[Envelope]) -> tuple[dict[str, bytes], dict[str, str]]:
-        """The bytes of the batch's messages within the limit, and the reason for each whose
-        length is not its listed size (see _check_lengths). Runs in the _Fetcher's thread."""
+    def fetch(self, envelopes: list[Envelope]) -> list[_Entry]:
+        """The batch's messages as the ledger would store them: each with its hash, its bytes
+        (None for one over the limit) and its ledger row. A message whose length is not its
+        listed size is fetched again, then kept quarantined (see _check_lengths). Runs in the
+        _Fetcher's thread, beside the poll's database work."""
         wanted = [e for e in envelopes if e.size <= self.max_bytes]
         raw = self.source.fetch(wanted)
-        return raw, self._check_lengths(wanted, raw)
-
-    def _store(
-        self, envelopes: list[Envelope], raw: dict[str, bytes], problems: dict[str, str]
-    ) -> _Batch:
-        session, report = self.session, self.report
-        entries: list[tuple[Envelope, str, bytes | None]] = []
+        problems = self._check_lengths(wanted, raw)
+        entries: list[_Entry] = []
         for envelope in envelopes:
             if envelope.size > self.max_bytes:
-                entries.append((envelope, _oversize_hash(envelope), None))
+                sha, data = _oversize_hash(envelope), None
             else:
                 data = raw.pop(envelope.key)
-                entries.append((envelope, hashlib.sha256(data).hexdigest(), data))
+                sha = hashlib.sha256(data).hexdigest()
+            row = self._row(envelope, sha, data, problems.get(envelope.key))
+            entries.append((envelope, sha, data, row))
+        return entries
+
+    def _store(self, envelopes: list[Envelope], entries: list[_Entry]) -> _Batch:
+        session, report = self.session, self.report
         table = MailMessage.__table__
         existing = {
             sha: (ledger_id, state)
             for sha, ledger_id, state in session.connection().execute(
                 select(table.c.sha256, table.c.id, table.c.state).where(
-                    table.c.sha256.in_({sha for _e, sha, _d in entries})
+                    table.c.sha256.in_({sha for _e, sha, _d, _r in entries})
                 )
             )
         }
         rows: list[dict[str, Any]] = []
         order: list[tuple[str, int | None, bytes | None]] = []  # (sha, known id, raw) per row
         seen: set[str] = set()
-        for envelope, sha, data in entries:
+        for _envelope, sha, data, row in entries:
             if sha in seen:
                 report.duplicates += 1
                 continue
@@ -372,7 +379,7 @@ class _Poll:
                     # Stored by a poll that stopped before parsing it: finish the job now.
                     order.append((sha, ledger_id, data))
                 continue
-            rows.append(self._row(envelope, sha, data, problems.get(envelope.key)))
+            rows.append(row)
             order.append((sha, None, data))
         ids = self._insert(rows)
         new_ids = iter(ids)
@@ -540,7 +547,7 @@ class _Fetcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> Iterator[tuple[list[Envelope], dict[str, bytes], dict[str, str]]]:
+    def __enter__(self) -> Iterator[tuple[list[Envelope], list[_Entry]]]:
         if len(self._batches) > 1:
             self._thread = threading.Thread(target=self._run, name="intake-fetcher", daemon=True)
             self._thread.start()
@@ -559,24 +566,23 @@ class _Fetcher:
             if self._stop.is_set():
                 return
             try:
-                raw, problems = self._poll.fetch(envelopes)
+                entries = self._poll.fetch(envelopes)
             except BaseException as exc:
                 self._ready.put(("error", exc))
                 return
-            self._ready.put(("batch", envelopes, raw, problems))
+            self._ready.put(("batch", envelopes, entries))
 
-    def _deliver(self) -> Iterator[tuple[list[Envelope], dict[str, bytes], dict[str, str]]]:
+    def _deliver(self) -> Iterator[tuple[list[Envelope], list[_Entry]]]:
         if self._thread is None:
             for envelopes in self._batches:
-                raw, problems = self._poll.fetch(envelopes)
-                yield envelopes, raw, problems
+                yield envelopes, self._poll.fetch(envelopes)
             return
         for _ in self._batches:
             item = self._ready.get()
             if item[0] == "error":
                 raise item[1]
-            _kind, envelopes, raw, problems = item
-            yield envelopes, raw, problems
+            _kind, envelopes, entries = item
+            yield envelopes, entries
             self._slots.release()
 
 
