@@ -25,7 +25,8 @@ def _fail(text: str) -> None:
 def poll_command(once: bool) -> None:
     """Poll the configured mailbox: fetch, store, parse, queue, move."""
     from registry_admin.intake.jobs import run_poll
-    from registry_admin.intake.pipeline import PollBusy, crash_hook_from_environment
+    from registry_admin.intake.pipeline import crash_hook_from_environment
+    from registry_admin.intake.polllock import PollBusy
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     hook = crash_hook_from_environment()
@@ -127,7 +128,7 @@ def messages_reprocess(message_id: int) -> None:
     """Run a quarantined message through the parser again."""
     from registry_admin.cli import domain_errors
     from registry_admin.db import transaction
-    from registry_admin.intake.pipeline import reprocess_message
+    from registry_admin.intake.queueing import reprocess_message
 
     with domain_errors(), transaction() as session:
         message = reprocess_message(session, message_id)

@@ -8,7 +8,9 @@ from datetime import timedelta
 from flask import Flask
 
 from registry_admin.db import db, transaction, utcnow
-from registry_admin.intake.pipeline import Hook, PollBusy, PollReport, poll_mailbox_once
+from registry_admin.intake.pipeline import Hook, poll_mailbox_once
+from registry_admin.intake.polllock import PollBusy
+from registry_admin.intake.report import PollReport
 from registry_admin.intake.sources import source_from_settings
 from registry_admin.jobstatus import record_job_result
 

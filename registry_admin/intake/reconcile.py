@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry_admin.intake.models import FINAL_MESSAGE_STATES, MailMessage
-from registry_admin.intake.pipeline import unfinished_messages
+from registry_admin.intake.queueing import unfinished_messages
 from registry_admin.intake.sources import Envelope, MailSource
 
 FETCH_BATCH = 50

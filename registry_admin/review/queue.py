@@ -18,7 +18,7 @@ from registry_admin.intake.models import (
     MailMessage,
     RegistrationRequest,
 )
-from registry_admin.intake.pipeline import reprocess_message
+from registry_admin.intake.queueing import reprocess_message
 from registry_admin.registry import decisions, services
 from registry_admin.registry.models import Organization
 from registry_admin.review import mail_display, queue_search, reasons

@@ -14,9 +14,10 @@ from testsupport import close_app, settings_for
 
 from registry_admin import create_app
 from registry_admin.db import db, transaction
-from registry_admin.intake import pipeline
+from registry_admin.intake import ledger, pipeline, queueing
 from registry_admin.intake.maildir import MaildirSource
 from registry_admin.intake.models import MailMessage, RegistrationRequest
+from registry_admin.intake.report import PollReport
 from registry_admin.notify.models import Notification
 from registry_admin.notify.wording import save_wording
 
@@ -54,7 +55,7 @@ def _app(tmp: Path, database_url: str) -> Flask:
     return app
 
 
-def _poll(app: Flask, raws: list[bytes], **kwargs) -> pipeline.PollReport:
+def _poll(app: Flask, raws: list[bytes], **kwargs) -> PollReport:
     box = Path(app.config["REGISTRY_SETTINGS"].mailbox.maildir)
     for sub in ("tmp", "new", "cur"):
         (box / sub).mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ def _one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args, **_kwargs):
         raise RuntimeError("no batch lookups")
 
-    monkeypatch.setattr(pipeline._Lookups, "__init__", refuse)
+    monkeypatch.setattr(queueing._Lookups, "__init__", refuse)
 
 
 @pytest.fixture
@@ -238,14 +239,14 @@ def test_a_row_the_database_refuses_is_stored_bare_and_the_rest_as_usual(
     raws = _mail()[:12]
     poison_id = "<poison@example.org>"
     raws[5] = f"Message-ID: {poison_id}\n".encode() + raws[5]
-    real = pipeline._insert_rows
+    real = ledger.insert_rows
 
     def refuse_poison(session, rows):
         if any(row["message_id"] == poison_id for row in rows):
             raise ValueError("a value the database refuses")
         return real(session, rows)
 
-    monkeypatch.setattr(pipeline, "_insert_rows", refuse_poison)
+    monkeypatch.setattr(ledger, "insert_rows", refuse_poison)
     app = _app(tmp_path, fresh_db())
     try:
         report = _poll(app, raws)
@@ -263,7 +264,7 @@ def test_a_message_whose_queueing_fails_is_quarantined_alone(
     fresh_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     raws = _mail()[:20]
-    real = pipeline._new_request
+    real = queueing._new_request
     failed: list[int] = []
 
     def fail_on_the_third(session, message, parsed, raw, lookups=None):
@@ -272,7 +273,7 @@ def test_a_message_whose_queueing_fails_is_quarantined_alone(
             raise RuntimeError("a bug in queueing")
         return real(session, message, parsed, raw, lookups)
 
-    monkeypatch.setattr(pipeline, "_new_request", fail_on_the_third)
+    monkeypatch.setattr(queueing, "_new_request", fail_on_the_third)
     app = _app(tmp_path, fresh_db())
     try:
         report = _poll(app, raws)

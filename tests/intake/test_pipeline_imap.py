@@ -28,7 +28,10 @@ from registry_admin.intake import pipeline
 from registry_admin.intake.imap import ImapSource
 from registry_admin.intake.jobs import run_poll
 from registry_admin.intake.models import FINAL_MESSAGE_STATES, MailMessage, RegistrationRequest
-from registry_admin.intake.pipeline import STEPS, PollBusy, PollReport, reprocess_message
+from registry_admin.intake.pipeline import STEPS
+from registry_admin.intake.polllock import PollBusy
+from registry_admin.intake.queueing import reprocess_message
+from registry_admin.intake.report import PollReport
 from registry_admin.intake.sources import SourceError
 
 pytestmark = pytest.mark.imap

@@ -13,7 +13,7 @@ from testsupport import PG_SERVER, close_app, make_app
 
 from registry_admin.db import db, utcnow
 from registry_admin.intake.models import SchedulerLock
-from registry_admin.intake.pipeline import LOCK_NAME, PG_LOCK_KEY, PollBusy, poll_lock
+from registry_admin.intake.polllock import LOCK_NAME, PG_LOCK_KEY, PollBusy, poll_lock
 
 
 def _dead_pid() -> int:
