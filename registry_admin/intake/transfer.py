@@ -141,16 +141,35 @@ class BatchMover:
     def _run(self) -> None:
         helper = self._helper
         try:
-            while (envelopes := self._todo.get()) is not None:
+            while (batches := self._waiting()) is not None:
                 if self._error is None:
                     try:
-                        helper.mark_done(envelopes)
+                        helper.mark_done([e for envelopes in batches for e in envelopes])
                     except BaseException as exc:
                         self._error = exc
                         continue
-                    self._done.put(envelopes)
+                    for envelopes in batches:
+                        self._done.put(envelopes)
         finally:
             helper.close()
+
+    def _waiting(self) -> list[list[Envelope]] | None:
+        """The next batch to move and every other one committed meanwhile, moved together:
+        each move makes the server update the folder for both connections. None at the end
+        (after the batches before it)."""
+        first = self._todo.get()
+        if first is None:
+            return None
+        batches = [first]
+        while True:
+            try:
+                more = self._todo.get_nowait()
+            except queue.Empty:
+                return batches
+            if more is None:
+                self._todo.put(None)  # ends the loop once these are moved
+                return batches
+            batches.append(more)
 
     def submit(self, envelopes: list[Envelope]) -> None:
         self._raise()

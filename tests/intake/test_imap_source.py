@@ -159,3 +159,48 @@ def test_mark_done_moves_to_a_created_processed_folder(mailbox: Mailbox, use_mov
         source.close()
     assert len(mailbox.contents("INBOX")) == 1
     assert len(mailbox.contents("Processed")) == 1
+
+
+def test_batches_committed_during_a_move_are_moved_together_in_order(
+    mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the second connection moves one batch, the poll commits three more: they go in
+    one move, and are reported moved in the order they were committed."""
+    import threading
+
+    from registry_admin.intake.transfer import BatchMover
+
+    for name in ("005_request_fi_windows1252.eml", "009_autoreply_en.eml") * 4:
+        mailbox.append(corpus(name))
+    moves: list[list[int]] = []
+    moving, release = threading.Event(), threading.Event()
+    real = ImapSource.mark_done
+
+    def held_first(self: ImapSource, envelopes) -> None:
+        envelopes = list(envelopes)
+        moves.append([e.uid for e in envelopes])
+        if len(moves) == 1:
+            moving.set()
+            release.wait(10)  # until the poll has committed the other batches
+        real(self, envelopes)
+
+    monkeypatch.setattr(ImapSource, "mark_done", held_first)
+    source = _source(mailbox)
+    source.open()
+    try:
+        envelopes = source.list_new(0)
+        batches = [envelopes[i : i + 2] for i in range(0, 8, 2)]
+        with BatchMover(source) as mover:
+            mover.submit(batches[0])
+            assert moving.wait(10)
+            for batch in batches[1:]:
+                mover.submit(batch)
+            release.set()
+            done = mover.wait()
+    finally:
+        source.close()
+    uids = [[e.uid for e in batch] for batch in batches]
+    assert moves == [uids[0], uids[1] + uids[2] + uids[3]]
+    assert done == batches
+    assert mailbox.contents("INBOX") == []
+    assert len(mailbox.contents("Processed")) == 8
