@@ -556,12 +556,19 @@ def match_label(text: str, *, loose: bool = False) -> LabelHit | None:
     body_start = bullet.end() if bullet else len(text) - len(text.lstrip())
     body = text[body_start:]
     hit = _known_label(body, body_start, bool(bullet), loose)
+    if hit is None and loose:
+        bare = _BARE_NAME_IN_FORM.match(body)
+        if bare:
+            hit = LabelHit("name", bare.group(1), body_start + bare.end(), "space", bool(bullet))
     if hit is None:
         hit = _free_label(body, body_start, bool(bullet))
     return hit
 
 
 _MARKED_SEPARATOR = re.compile(r"[:：–—|=-]")
+# In a form without colons, a bare "Nimi Aholan seurakuntayhtymä": a name of two words or more
+# after it (read as a person's or the organization's by the value, as after "Nimi:").
+_BARE_NAME_IN_FORM = re.compile(r"(nimi|namn|name) +(?=[^\s:\t]+ +[^:\t]*$)", re.IGNORECASE)
 
 
 def _known_label(body: str, body_start: int, bullet: bool, loose: bool = False) -> LabelHit | None:
@@ -1145,6 +1152,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         for j in _value_lines(lines, position, labels, multi):
             value_of.setdefault(j, (hit, 0))
 
+    contact_labelled = any(hit.field == "contact_name" for hit in labels.values())
     values: dict[str, _Found] = {}
     emails: list[_Found] = []
     phones: list[_Found] = []
@@ -1156,11 +1164,14 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         rest = line.text[hit.value_start :]
         continuation = _value_lines(lines, position, labels, multi)
         if name == "name":
-            # A bare "Nimi:"/"Name:" names a person when the value reads as one.
+            # A bare "Nimi:"/"Name:" names a person when the value reads as one, unless the
+            # contact person has a label of their own: then it names the organization.
             sample = rest if rest.strip() else " ".join(lines[j].text for j in continuation[:1])
             person = _cut_name(sample) if not _ORG_SUFFIX.search(sample) else None
             name = (
-                "contact_name" if person and "contact_name" not in values else ("organization_name")
+                "contact_name"
+                if person and "contact_name" not in values and not contact_labelled
+                else "organization_name"
             )
         seen.add(name)
         pieces: list[tuple[Line, int, str]] = []

@@ -269,3 +269,20 @@ def test_a_name_of_several_words_after_on_behalf_of_is_read_whole() -> None:
         ("I write on behalf of Testville Senior Helpers, a charity.", "Testville Senior Helpers"),
     ]:
         assert _org_from_prose(sentence) == name, sentence
+
+
+def test_a_bare_name_line_names_the_organization_when_the_contact_has_a_label() -> None:
+    form = (
+        "Y-tunnus 3104581-8\n"
+        "Nimi {name}\n"
+        "Perustelu Autamme asiakkaita Kela-asioissa joka viikko.\n"
+        "{contact}"
+        "Puhelin 040 551 2290\n"
+    )
+    labelled = _extract(form.format(name="Pohjoisen Apu", contact="Yhteyshenkilö Maija Mäki\n"))
+    assert labelled.organization_name.value == "Pohjoisen Apu"
+    assert labelled.contact_name.value == "Maija Mäki"
+    # Without a contact person's label of its own, a name that reads as a person's is one.
+    alone = _extract(form.format(name="Maija Mäki", contact=""))
+    assert alone.contact_name.value == "Maija Mäki"
+    assert alone.organization_name is None
