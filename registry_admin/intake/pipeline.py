@@ -58,7 +58,10 @@ STEPS = ("after_fetch", "after_store", "after_commit", "before_move", "after_mov
 Hook = Callable[[str], None]
 CRASH_ENV = "REGISTRY_ADMIN_TEST_CRASH_AT"
 
-BATCH_MESSAGES = 100
+# A batch is one store, one commit, one parse hand-off and one move: in a backlog, fewer and
+# larger batches cost less per message (200 rather than 100: the durable ingest of 5,000
+# messages went from 0.62 to 0.53-0.58 s); the byte limit bounds the memory under way.
+BATCH_MESSAGES = 200
 BATCH_BYTES = 32 * 1024 * 1024
 # Fetches of a message whose bytes do not come to the size the server listed.
 FETCH_TRIES = 3
