@@ -141,8 +141,12 @@ _FOLLOWUP_WORDS = Caseless(
 )
 
 
-def _text(document: Document, zones: tuple[str, ...]) -> str:
-    return "\n".join(line.text for line in document.content(zones) if line.zone != HEADER)
+def _text(document: Document, zones: tuple[str, ...], *, signatures: bool = True) -> str:
+    return "\n".join(
+        line.text
+        for line in document.content(zones)
+        if line.zone != HEADER and (signatures or not line.signature)
+    )
 
 
 def _items(extraction: Extraction) -> int:
@@ -284,7 +288,9 @@ def classify(
         return Classification(SPAM, "spam signs")
     subject = decoded.headers.subject
     identified = own.business_id is not None or own.organization_name is not None
-    if identified and _asks_removal(subject, text):
+    # A signature's disclaimer ("if you are not the intended recipient, please delete it")
+    # asks nothing of the registry.
+    if identified and _asks_removal(subject, _text(document, (OWN, FORWARD), signatures=False)):
         return Classification(REMOVAL, "asks to be removed")
     if own.labelled_fields < 5 and is_reply(decoded) and _completes_earlier(own, quoted, text):
         return Classification(FOLLOWUP, "reply that completes an earlier request")

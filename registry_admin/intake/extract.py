@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from registry_admin import businessid
 from registry_admin.intake.caseless import Caseless
@@ -102,6 +102,8 @@ class Line:
     quoted: bool = False
     signature: bool = False
     closing: bool = False
+    # One of several fields written on one line, separated by semicolons (see _fields_of).
+    field_of_line: bool = False
 
 
 @dataclass
@@ -227,7 +229,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
             mark = _QUOTE_MARK.match(raw) if ">" in raw else None
             text = raw[mark.end() :] if mark else raw
             start += mark.end() if mark else 0
-            text = text.rstrip()
+            text = _without_emphasis(text.rstrip())
             if mark:
                 if quote_zone is None:
                     quote_zone = REPLY
@@ -278,11 +280,53 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                     line = Line(text, index, start, segment.index, HEADER)
             if line.quoted and segment.zone != line.zone:
                 line.zone = segment.zone
-            lines.append(line)
-            segment.lines.append(line)
+            for piece in _fields_of(line):
+                lines.append(piece)
+                segment.lines.append(piece)
     for segment in segments:
         _mark_signature(segment)
     return Document(parts, lines, segments, sender, _labels=_form_labels(lines))
+
+
+# Markdown emphasis at the start of a line, "**Y-tunnus:** 1234567-8" or "__Nimi__: X".
+_LEADING_EMPHASIS = re.compile(r"^(\s*(?:[-•]\s+)?)(\*\*?|__?)(?=[^\s*_])([^*_\n]{1,80}?)(?<=\S)\2")
+
+
+def _without_emphasis(text: str) -> str:
+    """The line with the marks of a leading emphasis blanked: the same length, so that each
+    offset still points into the part's text."""
+    if not text.lstrip(" -•").startswith(("*", "_")):
+        return text
+    found = _LEADING_EMPHASIS.match(text)
+    if found is None:
+        return text
+    blank = " " * len(found.group(2))
+    return text[: found.start(2)] + blank + found.group(3) + blank + text[found.end() :]
+
+
+_ANY_ITEM_VALUE = re.compile(r"@|\b\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b|\d{2,4}[\s-]?\d{3}[\s-]?\d{2,4}")
+
+
+def _fields_of(line: Line) -> list[Line]:
+    """`line`, or, for the items of a form written on one line and separated by semicolons
+    ("Y-tunnus 1234567-8; perustelu: ...; yhteyshenkilö Maija Mäki; maija@example.org"), one
+    line per item: when two or more pieces start with a label and one holds a Business ID,
+    an email address or a phone number. A semicolon inside one value splits nothing."""
+    if line.text.count(";") < 2 or line.zone == HEADER:
+        return [line]
+    pieces: list[tuple[int, str]] = []
+    offset = 0
+    for raw in line.text.split(";"):
+        lead = len(raw) - len(raw.lstrip())
+        if raw.strip():
+            pieces.append((offset + lead, raw.strip()))
+        offset += len(raw) + 1
+    labelled = sum(1 for _at, text in pieces if match_label(text, loose=True) is not None)
+    if labelled < 2 or not any(_ANY_ITEM_VALUE.search(text) for _at, text in pieces):
+        return [line]
+    return [
+        replace(line, text=text, start=line.start + at, field_of_line=True) for at, text in pieces
+    ]
 
 
 # A run of lines reads as a form without colons when this many of them start with a label,
@@ -296,6 +340,9 @@ def _form_labels(lines: list[Line]) -> dict[str, LabelHit | None]:
     labelled lines get their loose reading; a line with none has no label either way."""
     labels: dict[str, LabelHit | None] = {}
     forms: dict[str, LabelHit] = {}
+    for line in lines:
+        if line.field_of_line and (hit := match_label(line.text, loose=True)) is not None:
+            forms[line.text] = hit  # each item of a one-line form is read as a form's line
     run: list[Line] = []
     for line in [*lines, None]:
         if line is not None and line.text.strip() and (not run or run[-1].segment == line.segment):
@@ -378,7 +425,9 @@ _LABELS: dict[str, str] = {
         (?:(?P<qual>[\wåäöÅÄÖ'’-]+)\s+)?
         (?:y[-\s]?tunnu(?:s|ksemme|ksenne)|fo[-\s]?(?:nummer|nr\.?|numret)|
            business\s*id(?:entity\s+code)?|business\s+identity\s+code|
-           company\s+(?:id|registration\s+(?:number|no\.?))|organi[sz]ation\s+id)
+           company\s+(?:id|registration\s+(?:number|no\.?))|organi[sz]ation\s+id|
+           organisationsnumm?er|organisationsnr\.?|org\.?\s?nr\.?|
+           organi[sz]ation\s+(?:number|no\.?)|registration\s+(?:number|no\.?))
         (?:\s*/\s*(?:y[-\s]?tunnus|fo[-\s]?(?:nummer|nr\.?)|business\s*id))?)""",
     "vat_id": r"""(?:alv[-\s]?(?:nro|numero|tunnus|rek\.?(?:isteröintinumero)?)|
         vat(?:\s+(?:number|no\.?|id|reg\.?))?|moms(?:reg\.?|registreringsnummer|nummer|nr))""",
@@ -714,7 +763,7 @@ _BID_WORDS = Caseless(
 _OTHER_ORG = Caseless(
     r"ylläpitä|ylläpitäjä|omista|emoyhtiö|emo-|konserni|tausta|kattojärjestö|vuokranantaja|"
     r"yhteistyökumppani|kumppani|kuuluu|upprätthåll|ägs\s+av|äg(?:er|are)|moderbolag|koncern|"
-    r"hyresvärd|huvudman|samarbetspartner|parent|owned|owner|landlord|maintained\s+by|"
+    r"hyresvärd|huvudman|samarbetspartner|parent\b|owned|owner|landlord|maintained\s+by|"
     r"operated\s+by|run\s+by|partner|umbrella|lokal"
 )
 _EXAMPLE = Caseless(
@@ -809,11 +858,12 @@ _ADMIN = Caseless(
     r"forwarding|yhteyshenkilö|kontaktperson|contact\s+person|lisätietoja|vid\s+frågor|"
     r"tavoittaa|yhteydessä|contact\s+us|reach\s+us|nå\s+oss|allekirjoitta|undertecknad|"
     r"undersigned|kiitos|tack\b|thank|vastaamme|svarar\s+gärna|happy\s+to\s+answer|"
+    r"look(?:ing)?\s+forward|hope\s+to\s+hear|ser\s+fram\s+emot|odotamme\s+vastaust|"
     r"kysyttävää|frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
     r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message"
 )
 _ADMIN_FOR = re.compile(
-    r"\bon\s+behalf\s+of\s+(?-i:[A-ZÅÄÖ])|på\s+uppdrag\s+av\s+(?-i:[A-ZÅÄÖ])", re.I
+    r"\bon\s+behalf\s+of\s+(?:the\s+)?(?-i:[A-ZÅÄÖ])|på\s+uppdrag\s+av\s+(?-i:[A-ZÅÄÖ])", re.I
 )
 
 _CONTACT_TRIGGER = Caseless(
@@ -900,8 +950,8 @@ _ORG_IN_PROSE = [
             0,
         ),
         (
-            r"\b(?i:on\s+behalf\s+of)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*"
-            r"(?:to|and|,|\.|$)",
+            r"\b(?i:on\s+behalf\s+of(?:\s+the)?)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*"
+            r"(?:\b(?:to|and)\b|,|\.|$)",
             0,
         ),
         (
@@ -1079,6 +1129,18 @@ class _Found:
             value if value is not None else self.value,
             Evidence(source, self.line.start + self.start, self.line.start + self.end, self.label),
         )
+
+
+def _with_legal_form(found: _Found, lines: list[Line]) -> _Found:
+    """A name read without its legal form ("Vaaramäen työttömät haluaa ...") as the message
+    also writes it with one ("Vaaramäen Työttömät ry", in a list or the signature)."""
+    if _ORG_SUFFIX.search(found.value) or len(found.value) < 4:
+        return found
+    fuller = re.compile(re.escape(found.value) + r"\s+(?:ry|rf|sr|oy|oyj|ab|abp|ky)\b", re.I)
+    for line in lines:
+        if len(line.text) < 400 and (written := fuller.search(line.text)):
+            return _Found(written.group(0), line, written.start(), written.end(), found.label)
+    return found
 
 
 def _value_lines(
@@ -1348,6 +1410,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         _sender_address(document, lines, emails)
     email = emails[0] if emails else None
     phone = phones[0] if phones else None
+    if organization is not None:
+        organization = _with_legal_form(organization, lines)
     return Extraction(
         business_id=business_id,
         organization_name=organization.item(parts) if organization else None,

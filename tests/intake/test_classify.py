@@ -73,3 +73,22 @@ def test_a_reply_completing_a_request_with_a_contact_in_prose_is_a_followup() ->
     assert message.kind == "followup"
     assert message.contact_name == "Maija Mäkinen"
     assert message.business_id == "0201256-6"
+
+
+def test_a_disclaimer_that_says_delete_this_mail_asks_no_removal() -> None:
+    body = (
+        "Hello,\n\nPlease find our details below.\n\nBusiness ID: 3104581-8\n"
+        "Name of organisation: Riverside Care Oy\nWhy we need access: Our nurses help "
+        "clients with Kela matters.\nContact person: Ann Lee\nPhone: 040 551 2290\n\n"
+        "Kind regards,\nAnn Lee\n{tail}"
+    )
+    disclaimer = (
+        "This e-mail may contain confidential information. If you are not the intended "
+        "recipient, please delete it.\n"
+    )
+    asked = "Please also remove our old member club from the registry.\n"
+    subject = "Registration to the booking registry"
+    assert parse_message(_mail(body.format(tail=disclaimer), subject)).kind == "request"
+    # The same words in the sender's own text still ask for a removal.
+    own = body.replace("Please find our details below.", asked.strip())
+    assert parse_message(_mail(own.format(tail=""), subject)).kind == "removal"

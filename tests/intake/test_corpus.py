@@ -42,17 +42,6 @@ UNSEEN_FLOORS = {
 }
 
 
-def test_blind_written_messages_are_read_well() -> None:
-    files = corpus_files(FIXTURES / "unseen")
-    assert len(files) >= 20
-    result = score(files)
-    assert result.invalid_reported_valid == 0, report(result)
-    assert not result.errors, report(result)
-    assert set(UNSEEN_FLOORS) == set(TARGETS)
-    for name, floor in UNSEEN_FLOORS.items():
-        assert result.share(name) >= floor, report(result)
-
-
 # Floors for the second blind-written set (tests/fixtures/unseen2, 16 messages of which 12 carry
 # data): the level reached there, less a margin of one message.
 UNSEEN2_FLOORS = {
@@ -68,17 +57,6 @@ UNSEEN2_FLOORS = {
     "contact_phone": 0.91,
     "missing": 0.91,
 }
-
-
-def test_second_blind_written_set_is_read_well() -> None:
-    files = corpus_files(FIXTURES / "unseen2")
-    assert len(files) >= 16
-    result = score(files)
-    assert result.invalid_reported_valid == 0, report(result)
-    assert not result.errors, report(result)
-    assert set(UNSEEN2_FLOORS) == set(TARGETS)
-    for name, floor in UNSEEN2_FLOORS.items():
-        assert result.share(name) >= floor, report(result)
 
 
 # The third blind-written set (tests/fixtures/unseen3) was scored once, before any rule was
@@ -101,12 +79,46 @@ UNSEEN3_FLOORS = {
 }
 
 
-def test_third_blind_written_set_is_read_well() -> None:
-    files = corpus_files(FIXTURES / "unseen3")
-    assert len(files) >= 16
+# The fourth blind-written set (tests/fixtures/unseen4) scored, before any rule was tuned to it:
+# kind 88 %, Business ID 77 %, organization name 62 %, justification 77 %, contact items 85 %,
+# missing 69 %. Its misses led to general rules: "Organisationsnummer" names a Business ID
+# (v402); a signature's disclaimer asks no removal (v403); Markdown emphasis around a label
+# (v405, and v412 which completes it); "on behalf of the X" and a "Parents'" that is no parent
+# organization (v408); the items of a form on one line between semicolons and a name completed
+# with its legal form (v410). So the set no longer measures unseen mail; the floors are the
+# level reached since, less a margin of one message.
+UNSEEN4_FLOORS = {
+    "kind": 0.93,
+    "is_request": 0.93,
+    "language": 0.92,
+    "business_id": 0.92,
+    "business_id_valid": 0.92,
+    "organization_name": 0.92,
+    "justification": 0.84,
+    "contact_name": 0.92,
+    "contact_email": 0.92,
+    "contact_phone": 0.92,
+    "missing": 0.92,
+}
+
+
+# Each blind-written set with its number of messages and its floors.
+BLIND_SETS = {
+    "unseen": (20, UNSEEN_FLOORS),
+    "unseen2": (16, UNSEEN2_FLOORS),
+    "unseen3": (16, UNSEEN3_FLOORS),
+    "unseen4": (16, UNSEEN4_FLOORS),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(BLIND_SETS))
+def test_blind_written_sets_are_read_well(folder: str) -> None:
+    size, floors = BLIND_SETS[folder]
+    files = corpus_files(FIXTURES / folder)
+    assert len(files) >= size
     result = score(files)
     assert result.invalid_reported_valid == 0, report(result)
     assert not result.errors, report(result)
-    assert set(UNSEEN3_FLOORS) == set(TARGETS)
-    for name, floor in UNSEEN3_FLOORS.items():
+    assert set(floors) == set(TARGETS)
+    for name, floor in floors.items():
         assert result.share(name) >= floor, report(result)

@@ -286,3 +286,58 @@ def test_a_bare_name_line_names_the_organization_when_the_contact_has_a_label() 
     alone = _extract(form.format(name="Maija Mäki", contact=""))
     assert alone.contact_name.value == "Maija Mäki"
     assert alone.organization_name is None
+
+
+def test_organisationsnummer_and_registration_number_label_a_business_id() -> None:
+    for label in ("Organisationsnummer", "Org.nr", "Organization number", "Registration number"):
+        found = _extract(f"{label}: 3104581-8\nOrganisationens namn: Hälsoringen rf\n")
+        assert found.business_id.normalized == "3104581-8", label
+        assert found.organization_name.value == "Hälsoringen rf", label
+
+
+def test_markdown_emphasis_around_a_label_is_read_through() -> None:
+    text = (
+        "**Y-tunnus:** 3104581-8\n**Organisaatio:** Kipinä ry\n__Yhteyshenkilö__: Jukka Pelto\n"
+        "*Puhelin:* 044 519 7730\n"
+    )
+    found = _extract(text)
+    assert found.labelled_fields == 4
+    assert found.business_id.normalized == "3104581-8"
+    assert found.organization_name.value == "Kipinä ry"
+    assert found.contact_name.value == "Jukka Pelto"
+    start = found.organization_name.evidence.start
+    assert text[start : found.organization_name.evidence.end] == "Kipinä ry"
+
+
+def test_the_items_of_a_form_written_on_one_line_between_semicolons() -> None:
+    text = (
+        "Hei\n\nTiedot: Y-tunnus 3104581-8; Kylän Apu ry; perustelu: neuvomme jäseniä "
+        "Kela-asioissa; yhteyshenkilö Pekka Aalto (pj); toimisto@kylanapu.example.fi, "
+        "045-231 7789\n"
+    )
+    found = _extract(text)
+    assert found.business_id.normalized == "3104581-8"
+    assert found.justification.value == "neuvomme jäseniä Kela-asioissa"
+    assert found.contact_name.value == "Pekka Aalto"
+    assert found.contact_email.value == "toimisto@kylanapu.example.fi"
+    assert found.contact_phone.value == "045-231 7789"
+    # A justification whose sentences are joined by semicolons stays whole.
+    one = _extract("Perustelu: neuvomme jäseniä; autamme hakemuksissa; soitamme Kelaan\n")
+    assert one.justification.value == "neuvomme jäseniä; autamme hakemuksissa; soitamme Kelaan"
+
+
+def test_a_name_read_without_its_legal_form_takes_it_from_where_it_is_written_whole() -> None:
+    found = _extract(
+        "Hei\n\nVaaramäen työttömät haluaa päästä Kelan ajanvarausrekisteriin. Y-tunnus on "
+        "3104581-8.\n\nt. Pekka Aaltonen\nVaaramäen Työttömät ry – puheenjohtaja\n"
+    )
+    assert found.organization_name.value == "Vaaramäen Työttömät ry"
+
+
+def test_on_behalf_of_the_named_body_and_its_business_id_in_brackets() -> None:
+    found = _extract(
+        "I am writing on behalf of the International Parents' Network Finland ry "
+        "(Business ID 3104581-8). We would like to join the registry.\n"
+    )
+    assert found.organization_name.value == "International Parents' Network Finland ry"
+    assert found.business_id.normalized == "3104581-8"
