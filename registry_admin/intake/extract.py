@@ -146,6 +146,7 @@ _FORWARD_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:fwd?|vl|vb|wg|tr|fw)\s*
 _FORWARD_PHRASES = (
     r"forwarded message|begin forwarded message|välitetty viesti|"
     r"edelleenlähetetty viesti|vidarebefordrat meddelande|weitergeleitete nachricht|"
+    r"vidarebefordrat brev|välitetty viesti alkaa|"
     r"original message|alkuperäinen viesti|ursprungligt meddelande|"
     r"message d'origine|oorspronkelijk bericht"
 )
@@ -192,11 +193,27 @@ _CLOSING = re.compile(
 
 
 _CLOSING_SPLIT = re.compile(r"\s/\s|\s*/\s*(?=[A-ZÅÄÖ])")
+# A short closing with the writer's name on the same line: "terv. Heli Räty", "Mvh Anna Berg".
+_CLOSING_NAMED = re.compile(
+    r"^\s*(?:terv\.?|terveisin|t\.|mvh|vh|hälsningar|br|regards|thanks|kiitos|tack)[,\s]+(?=\S)",
+    re.I,
+)
+
+
+def _signed_closing(text: str) -> str | None:
+    """The name of a closing line that carries one ("terv. Heli Räty" gives "Heli Räty")."""
+    found = _CLOSING_NAMED.match(text) if len(text) < 60 else None
+    if found is None:
+        return None
+    name = _collapse(text[found.end() :]).strip(" ,.")
+    return name if is_person_name(name) else None
 
 
 def _is_closing(text: str) -> bool:
     if len(text) >= 60:
         return False
+    if _signed_closing(text):
+        return True
     text = text.strip()
     if "/" not in text:  # (one piece: both ways of splitting need a slash)
         return bool(text) and bool(_CLOSING.match(text))
@@ -218,6 +235,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
         i = 0
         forward_context = forwarded_mail
         quote_zone: str | None = None
+        quoted_header = 0  # lines left of the header block of a quoted forwarded message
         may_forward = _PART_FORWARD_WORDS.search(part.text) is not None
         may_mark = _PART_FORWARD_PHRASES.search(part.text) is not None
         may_attribute = _PART_ATTRIBUTION_VERBS.search(part.text) is not None
@@ -232,11 +250,23 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
             text = _without_emphasis(text.rstrip())
             if mark:
                 if quote_zone is None:
-                    quote_zone = REPLY
-                    if segment.zone != quote_zone:
-                        segment = Segment(len(segments), REPLY, segment.author)
+                    quote_zone, author = REPLY, segment.author
+                    if (
+                        forward_context
+                        and _FROM_FIELD.match(text.strip())
+                        and (quoted_header := _header_block_len(raw_lines, i - 1)) >= 2
+                    ):
+                        # A forwarded message quoted whole, its header block first.
+                        quote_zone, author = FORWARD, text.strip()
+                        if _KELA_AUTHOR.search(author):
+                            quote_zone = KELA
+                    if segment.zone != quote_zone or quote_zone != REPLY:
+                        segment = Segment(len(segments), quote_zone, author)
                         segments.append(segment)
                 line = Line(text, index, start, segment.index, segment.zone, quoted=True)
+                if quoted_header > 0:
+                    line.zone = HEADER
+                    quoted_header -= 1
             else:
                 quote_zone = None
                 line = Line(text, index, start, segment.index, segment.zone)
@@ -278,7 +308,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                     segments.append(segment)
                     quote_zone = zone
                     line = Line(text, index, start, segment.index, HEADER)
-            if line.quoted and segment.zone != line.zone:
+            if line.quoted and segment.zone != line.zone and line.zone != HEADER:
                 line.zone = segment.zone
             for piece in _fields_of(line):
                 lines.append(piece)
@@ -396,6 +426,8 @@ def _mark_signature(segment: Segment) -> None:
         if _is_closing(line.text):
             line.closing = True
             last = position
+            # (the name on a signed closing line is the signature's first line)
+            line.signature = _signed_closing(line.text) is not None
     if last is None:
         # No closing phrase: a last paragraph that opens with a person's name is a signature.
         filled = [position for position, line in enumerate(body) if line.text.strip()]
@@ -427,6 +459,7 @@ _LABELS: dict[str, str] = {
            business\s*id(?:entity\s+code)?|business\s+identity\s+code|
            company\s+(?:id|registration\s+(?:number|no\.?))|organi[sz]ation\s+id|
            organisationsnumm?er|organisationsnr\.?|org\.?\s?nr\.?|
+           (?:yritys-\s*ja\s+)?yhteisötunnus|
            organi[sz]ation\s+(?:number|no\.?)|registration\s+(?:number|no\.?))
         (?:\s*/\s*(?:y[-\s]?tunnus|fo[-\s]?(?:nummer|nr\.?)|business\s*id))?)""",
     "vat_id": r"""(?:alv[-\s]?(?:nro|numero|tunnus|rek\.?(?:isteröintinumero)?)|
@@ -480,6 +513,7 @@ _APPLICANT_QUALIFIERS = {
     "organisationens", "föreningens", "företagets", "sökandens", "stiftelsens",
     "the", "our", "organisation's", "organization's", "company's", "applicant's",
     "association's", "organisation’s", "organization’s", "oma", "vårt",
+    "meidän", "vår", "våran", "omamme", "my",
 }  # fmt: skip
 _BID_SHAPE = re.compile(r"^(?:FI\s?)?\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b", re.I)
 
@@ -673,6 +707,9 @@ _PHONE = re.compile(
 )
 _ABSENT = re.compile(
     r"^(?:[-–—?x.]+|ei(?:\s.*)?|haettu.*|hakemus.*vireillä.*|puuttuu.*|tulossa.*|"
+    # a pointer to an attachment the parser does not read: "ks. liite", "se bilaga"
+    r"(?:ks\.?|katso|se|see|please\s+see)\s+(?:liite\w*|bilaga\w*|(?:the\s+)?attach\w*)\.?|"
+    r"liitteenä|(?:i\s+)?bifogad\w*\s+fil|(?:in\s+the\s+)?attached(?:\s+file)?\.?|"
     r"saknas.*|har\s+inte.*|inte\s+ännu.*|ansökt.*|under\s+behandling.*|nej|"
     r"pending.*|none.*|n/?a|not\s+(?:yet|available|applicable).*|tbd|no(?:t)?\b.*|"
     r"applied.*|\(?tyhjä\)?)$",
@@ -725,6 +762,9 @@ _TITLE = Caseless(
 )
 
 
+_HONORIFIC = re.compile(r"(?:mr|mrs|ms|miss|dr|prof|herr|fru|rouva|herra|tri)\.?", re.I)
+
+
 # What ends a name written at the start of a value: a separator, an address or a number.
 _NAME_END = re.compile(r"[,(;]|\s[-–]\s|\s/\s|" + _EMAIL.pattern + "|" + _PHONE.pattern)
 
@@ -736,8 +776,8 @@ def _cut_name(text: str) -> str | None:
     titles = [i for i, t in enumerate(tokens[:4]) if _TITLE.fullmatch(t.strip(".,"))]
     if titles and len(tokens) - titles[-1] - 1 >= 2:
         tokens = tokens[titles[-1] + 1 :]
-    while tokens and not _NAME_TOKEN.match(tokens[0]):
-        tokens.pop(0)  # "palvelupäällikkö Riikka Heikkinen": drop the title
+    while tokens and (not _NAME_TOKEN.match(tokens[0]) or _HONORIFIC.fullmatch(tokens[0])):
+        tokens.pop(0)  # "palvelupäällikkö Riikka Heikkinen", "Ms Sarah Lind": drop the title
     run: list[str] = []
     for token in tokens:
         if not _NAME_TOKEN.match(token) or token in _NAME_STOP:
@@ -846,7 +886,7 @@ _INTENT = Caseless(
     r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b"
 )
 _INTENT_OBJECT = Caseless(
-    r"rekisteri|järjestelmä|ajanvaraus|käyttöoikeu|pääsy|register|system|booking|access|"
+    r"rekisteri|järjestelmä|ajanvaraus|käyttöoikeu|pääsy|register|registr|system|booking|access|"
     r"tidsbokning|tillgång"
 )
 # Either pattern marks a sentence about the message, not a reason; the second names the
@@ -878,7 +918,13 @@ _CONTACT_TRIGGER = Caseless(
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|ota\s+minuun\s+yhteyttä|"
     r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa|"
     # "I am the contact person: Jane Smith": the role word and a colon introduce the name
-    r"(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\s*:"
+    r"(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\s*:|"
+    # "Toimin itse yhteyshenkilönä", "Jag är själv kontaktperson": the writer is the contact
+    r"(?:toimin|olen)\s+(?:itse\s+|myös\s+)?yhteyshenkilö\w*|"
+    r"jag\s+(?:är|blir)\s+(?:själv\s+)?kontaktperson\w*|"
+    r"i\s+(?:am|will\s+be|will\s+act\s+as)\s+(?:the\s+|your\s+)?contact(?:\s+person)?\b|"
+    # "Yhteyshenkilöksi laitetaan minut (Mervi Salo, ...)": the name follows the verb
+    r"yhteyshenkilöksi\s+[a-zåäö]+\s+"
 )
 # "Maija Mäkinen toimii yhteyshenkilönä", "Anna Berg will be our contact person".
 _CONTACT_ROLE = Caseless(
@@ -908,12 +954,19 @@ def _name_before(text: str) -> str | None:
 
 # The writer points at themself: "jag själv", "minä itse", "me", "the undersigned".
 _SELF = re.compile(
-    r"^[\s,:–-]*(?:jag\s+själv|jag|minä\s+itse|minä|itse|allekirjoittanut|myself|me|I)\b[\s,:–-]*",
+    r"^[\s,:–-]*(?:jag\s+själv|jag|minä\s+itse|minä|minut|itse|allekirjoittanut|myself|me|"
+    r"mig|I)\b[\s,:(–-]*",
     re.I,
 )
 _FIRST_PERSON_CONTACT = Caseless(
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|minuun|minut|"
-    r"(?:är|on|is)\s+(?:jag|minä|i|me)\b"
+    r"(?:är|on|is)\s+(?:jag|minä|i|me)\b|toimin\s|olen\s|jag\s+(?:är|blir)|i\s+(?:am|will)"
+)
+# The writer introducing themselves: "Olen Pekka Nieminen", "Jag heter Anna Berg".
+_INTRODUCTION = re.compile(
+    r"\b(?:olen|nimeni\s+on|minä\s+olen|jag\s+heter|jag\s+är|mitt\s+namn\s+är|"
+    r"my\s+name\s+is|i\s+am|this\s+is)\s+(?=[A-ZÅÄÖ])",
+    re.I,
 )
 # "Motiveringen skickar vår ordförande senare": an item announced for later is not given.
 _DEFERRAL = Caseless(
@@ -1131,6 +1184,9 @@ class _Found:
         )
 
 
+_PROSE_FIELDS = frozenset({"organization_name", "justification", "name"})
+
+
 def _with_legal_form(found: _Found, lines: list[Line]) -> _Found:
     """A name read without its legal form ("Vaaramäen työttömät haluaa ...") as the message
     also writes it with one ("Vaaramäen Työttömät ry", in a list or the signature)."""
@@ -1281,7 +1337,9 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         values.setdefault(name, found)
 
     labelled = {name for name in values} | ({"contact_details"} if emails or phones else set())
-    prose_mode = len(labels) < 2
+    # Prose is read for the items when few labels are given, or when none of them gives the
+    # organization or the reason (a letter over "Y-tunnus: / Kontaktuppgifter: / Telefon:").
+    prose_mode = len(labels) < 2 or not any(hit.field in _PROSE_FIELDS for hit in labels.values())
 
     # Business ID: every candidate in the content, scored by its context.
     candidates = _bid_candidates(lines, value_of)
@@ -1302,7 +1360,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         if best.label:
             labelled.add("business_id")
 
-    signer = _signer(document, lines, labels)
+    signer = _signer(document, lines, labels) or _introduced_writer(lines)
     body_lines = [
         (p, line)
         for p, line in enumerate(lines)
@@ -1626,9 +1684,26 @@ def _signer(document: Document, lines: list[Line], labels: dict[int, LabelHit]) 
         if not signature:
             continue
         first = signature[0]
-        name = _collapse(first.text)
+        name = _signed_closing(first.text) or _collapse(first.text)
         if is_person_name(name):
-            return _Found(name, first, 0, len(first.text), None)
+            start = first.text.find(name)
+            if start < 0:
+                return _Found(name, first, 0, len(first.text), None)
+            return _Found(name, first, start, start + len(name), None)
+    return None
+
+
+def _introduced_writer(lines: list[Line]) -> _Found | None:
+    """The writer's full name where the text introduces them ("Olen Pekka Nieminen ja ..."):
+    the signer, when the signature gives no full name."""
+    for line in lines:
+        if line.signature or line.quoted or line.zone == HEADER:
+            continue
+        for found in _INTRODUCTION.finditer(line.text, 0, 2000):
+            name = _cut_name(line.text[found.end() : found.end() + 80])
+            if name and len(name.split()) >= 2:
+                start = line.text.find(name, found.end())
+                return _Found(name, line, start, start + len(name), None)
     return None
 
 

@@ -362,6 +362,15 @@ def _useful(text: str) -> bool:
     return len(_USEFUL.findall(text)) >= 3
 
 
+# A line whose first words run into its value, "FO-nummer3302846-4", "KontaktpersonKarin": a
+# plain version made from a table by dropping its cells' borders.
+_GLUED_CELLS = re.compile(r"(?m)^[^\W\d_][\w-]{2,30}(?: [\w-]{1,20}){0,3}?[a-zåäöü][A-ZÅÄÖÜ0-9]")
+
+
+def _cells_run_together(text: str) -> bool:
+    return len(_GLUED_CELLS.findall(text, 0, 20_000)) >= 2
+
+
 class _Walker:
     """Walk the MIME tree once, keeping the limits and collecting parts."""
 
@@ -435,7 +444,8 @@ class _Walker:
         others = [c for c, ctype in zip(children, types, strict=True) if ctype != "text/plain"]
         for child in plain:
             self.walk(child, depth + 1, attached)
-        if any(_useful(p.text) for p in self.parts[start:]):
+        texts = [p.text for p in self.parts[start:]]
+        if any(map(_useful, texts)) and not (others and any(map(_cells_run_together, texts))):
             for child in others:
                 self._list_only(child, depth + 1)
             return

@@ -92,3 +92,24 @@ def test_a_disclaimer_that_says_delete_this_mail_asks_no_removal() -> None:
     # The same words in the sender's own text still ask for a removal.
     own = body.replace("Please find our details below.", asked.strip())
     assert parse_message(_mail(own.format(tail=""), subject)).kind == "removal"
+
+
+def test_a_complete_answer_to_kelas_instructions_is_a_request_and_a_newsletter_spam() -> None:
+    answer = (
+        "From: kari@paja.example.fi\r\nTo: tekninentuki@kela.fi\r\n"
+        "Subject: Re: Kelan ajanvarausjärjestelmän rekisteri\r\n"
+        "In-Reply-To: <instructions@kela.fi>\r\nMessage-ID: <a1@paja.example.fi>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Hei,\n\ntässä pyytämänne tiedot:\n\nY-tunnus: 3104581-8\nOrganisaatio: Paja ry\n"
+        "Perustelu: Valmentajamme hoitavat asiakkaiden kanssa Kela-asioita viikoittain.\n"
+        "Yhteyshenkilö: Kari Hyvönen\nPuhelin: 045 230 8816\n"
+    ).encode()
+    assert parse_message(answer).kind == "request"
+    newsletter = (
+        "From: uutiset@markkinointi.example.com\r\nTo: tekninentuki@kela.fi\r\n"
+        "Subject: Syksyn uutiskirje\r\nPrecedence: bulk\r\n"
+        "List-Unsubscribe: <https://markkinointi.example.com/unsub>\r\n"
+        "Message-ID: <n1@markkinointi.example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "\r\nHyvä asiakas, tutustu syksyn tarjouksiimme.\n"
+    ).encode()
+    assert parse_message(newsletter).kind == "spam"

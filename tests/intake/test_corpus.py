@@ -102,12 +102,54 @@ UNSEEN4_FLOORS = {
 }
 
 
+# The fifth and sixth blind-written sets (tests/fixtures/unseen5: Outlook HTML, replies to
+# Kela's instructions, tables and lists; unseen6: short informal mail) scored, before any rule
+# was tuned to them: unseen5 kind 75 %, Business ID 92 %, organization name 69 %,
+# justification 62 %, contact items 92 %, missing 77 %; unseen6 kind 88 %, Business ID 79 %,
+# organization name 57 %, justification and contact name 43 %, missing 57 %. General rules
+# came of their misses: a plain version whose table cells ran together gives way to the HTML;
+# a forwarded message quoted whole; "ks. liite" as no value; honorifics; a closing signed on
+# its own line; "meidän y-tunnus"; the writer who introduces themselves as the contact; prose
+# read when no label gives the organization or the reason; a complete answer to Kela's
+# instructions is a request; a newsletter is spam. What they still miss (Finnish names
+# inflected in prose, a spreadsheet row of labels over a row of values, answers written
+# between quoted questions, a question from a municipality) is left for rules to come. The
+# floors are the level reached, less a margin of one message.
+UNSEEN5_FLOORS = {
+    "kind": 0.81,
+    "is_request": 0.81,
+    "language": 0.92,
+    "business_id": 0.84,
+    "business_id_valid": 0.84,
+    "organization_name": 0.69,
+    "justification": 0.69,
+    "contact_name": 0.84,
+    "contact_email": 0.84,
+    "contact_phone": 0.84,
+    "missing": 0.76,
+}
+UNSEEN6_FLOORS = {
+    "kind": 0.93,
+    "is_request": 0.93,
+    "language": 0.92,
+    "business_id": 0.92,
+    "business_id_valid": 0.92,
+    "organization_name": 0.64,
+    "justification": 0.71,
+    "contact_name": 0.78,
+    "contact_email": 0.92,
+    "contact_phone": 0.85,
+    "missing": 0.78,
+}
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
     "unseen2": (16, UNSEEN2_FLOORS),
     "unseen3": (16, UNSEEN3_FLOORS),
     "unseen4": (16, UNSEEN4_FLOORS),
+    "unseen5": (16, UNSEEN5_FLOORS),
+    "unseen6": (16, UNSEEN6_FLOORS),
 }
 
 

@@ -341,3 +341,69 @@ def test_on_behalf_of_the_named_body_and_its_business_id_in_brackets() -> None:
     )
     assert found.organization_name.value == "International Parents' Network Finland ry"
     assert found.business_id.normalized == "3104581-8"
+
+
+def test_small_shapes_of_informal_mail() -> None:
+    # "ks. liite" points to an attachment: no value; an honorific is not part of the name.
+    found = _extract(
+        "Y-tunnus: 3104581-8\nOrganisaatio: Kylän Apu ry\nPerustelut: ks. liite\n"
+        "Yhteyshenkilö: Ms Sarah Lind\nPuhelin: 040 551 2290\n"
+    )
+    assert found.justification is None
+    assert found.contact_name.value == "Sarah Lind"
+    # "Meidän y-tunnus" is the applicant's; "Yritys- ja yhteisötunnus" is a Business ID label.
+    assert _extract("Meidän y-tunnus: 3104581-8\n").business_id.normalized == "3104581-8"
+    assert _extract("Yritys- ja yhteisötunnus: 3104581-8\n").business_id.normalized == "3104581-8"
+
+
+def test_the_writer_as_contact_person() -> None:
+    # A closing with the name on the same line signs the message.
+    signed = _extract(
+        "Moi,\n\nKylän Apu ry hakee pääsyä ajanvarausjärjestelmään. Autamme ikäihmisiä "
+        "Kela-asioissa joka viikko.\n\nY-tunnus: 3104581-8\nPuhelin 040 551 2290\n\n"
+        "terv. Heli Räty\nKylän Apu ry\n"
+    )
+    assert signed.contact_name.value == "Heli Räty"
+    assert "Heli" not in signed.justification.value
+    # The writer introduces themselves and says they are the contact; the signature is short.
+    introduced = _extract(
+        "Hei\n\nOlen Pekka Nieminen ja minut tavoittaa numerosta 050 234 8816. Autamme "
+        "maahanmuuttajia Kela-asioissa neuvontapisteessämme.\n\nToimin itse "
+        "yhteyshenkilönä.\n\nPekka\n"
+    )
+    assert introduced.contact_name.value == "Pekka Nieminen"
+    # "Yhteyshenkilöksi laitetaan minut (Name, title, phone)".
+    bracketed = _extract(
+        "Y-tunnus 3104581-8\n\nYhteyshenkilöksi laitetaan minut (Mervi Salo, sosiaaliohjaaja, "
+        "044 718 2290). Jos en ole tavoitettavissa, asioita hoitaa Jari Lehto.\n"
+    )
+    assert bracketed.contact_name.value == "Mervi Salo"
+
+
+def test_a_letter_with_only_its_contact_details_labelled_is_read_as_prose() -> None:
+    found = _extract(
+        "Hej!\n\nSundby församling vill ansluta sig till registret. Vårt FO-nummer är "
+        "3582583-8.\n\nFörsamlingens diakoniarbete möter varje vecka äldre som behöver hjälp "
+        "med sina FPA-ärenden, och därför vill vi kunna boka telefontider åt dem.\n\n"
+        "Kontaktuppgifter:\nE-post: diakoni@sundby.example.fi\nTelefon: 019 552 3710\n"
+    )
+    assert found.justification.value.startswith("Församlingens diakoniarbete")
+    assert found.contact_email.value == "diakoni@sundby.example.fi"
+
+
+def test_a_forwarded_message_quoted_whole_is_read_as_forwarded() -> None:
+    from registry_admin.intake.extract import FORWARD, HEADER
+
+    text = (
+        "Hej, Eino bad mig skicka vidare det här.\n/Camilla\n\nVidarebefordrat brev:\n\n"
+        "> Från: Eino Mattila <eino@example.fi>\n> Datum: 9 oktober 2025\n"
+        "> Till: Camilla <camilla@example.fi>\n> Ämne: Rekisteri\n>\n> Hei,\n>\n"
+        "> Y-tunnus: 3176205-9\n> Yhteyshenkilö: Eino Mattila\n"
+    )
+    document = read_document([TextPart(text, "body", "text/plain")], "VB: Rekisteri")
+    zones = {line.text: line.zone for line in document.lines if line.text.strip()}
+    assert zones["Från: Eino Mattila <eino@example.fi>"] == HEADER
+    assert zones["Y-tunnus: 3176205-9"] == FORWARD
+    found = extract(document)
+    assert found.business_id.normalized == "3176205-9"
+    assert found.contact_name.value == "Eino Mattila"

@@ -111,3 +111,21 @@ def test_too_many_parts_raise_the_limit_exception() -> None:
 def test_html_with_control_characters_still_renders() -> None:
     html = "<p>Y-tunnus:\x01 0201256-6</p><table><tr><td>a<br>\x02b\udcff</td></tr></table>"
     assert mime.html_to_text(html) == "Y-tunnus: 0201256-6\na b\n"
+
+
+def test_a_plain_version_whose_table_cells_ran_together_gives_way_to_the_html() -> None:
+    from registry_admin.intake.mime import read_message
+
+    raw = (
+        "From: a@example.fi\r\nTo: b@kela.fi\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/alternative; boundary="b"\r\n\r\n--b\r\n'
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        "FO-nummer3302846-4\r\nKontaktpersonKarin Nyström\r\n--b\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n\r\n"
+        "<table><tr><td>FO-nummer</td><td>3302846-4</td></tr>"
+        "<tr><td>Kontaktperson</td><td>Karin Nyström</td></tr></table>\r\n--b--\r\n"
+    ).encode()
+    (part,) = read_message(raw).parts
+    assert part.content_type == "text/html"
+    assert "FO-nummer" in part.text and "3302846-4" in part.text
+    assert "FO-nummer3302846-4" not in part.text
