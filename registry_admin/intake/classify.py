@@ -306,6 +306,9 @@ def classify(
         return Classification(FOLLOWUP, "reply that completes an earlier request")
     if own.labelled_fields >= 2 and items >= 2:
         return Classification(REQUEST, "labelled registration data")
+    if subject.rstrip().endswith("?") and own.business_id is None:
+        # "Tarvitseeko kunnan hakea rekisteriin?": a question about applying is not one.
+        return Classification(OTHER, "a question in the subject, no Business ID given")
     if items >= 2 and _intent(document):
         return Classification(REQUEST, "asks to join the registry")
     asks = "?" in text

@@ -104,6 +104,8 @@ class Line:
     closing: bool = False
     # One of several fields written on one line, separated by semicolons (see _fields_of).
     field_of_line: bool = False
+    # For an answer written right below a quoted question ("> 1. Y-tunnus"), that question.
+    answers: Line | None = None
 
 
 @dataclass
@@ -183,7 +185,7 @@ _KELA_AUTHOR = Caseless(
 
 _CLOSING = re.compile(
     r"^(?:(?:ystävällisin|parhain|lämpimin|hyvää päivän jatkoa,?)?\s*terveisin|t\.|"
-    r"ystävällisesti|kiittäen|kiitos(?:\s+(?:jo\s+)?(?:etukäteen|paljon|avusta))?|"
+    r"ystävällisesti|kiittäen|kiitos(?:\s+(?:jo\s+)?(?:etukäteen|paljon|avusta|kaikesta))?|"
     r"(?:with\s+)?(?:best|kind|warm)(?:est)?\s+(?:regards|wishes)|regards|best|br|"
     r"thanks?(?:\s+you)?(?:\s+in advance)?|many thanks|cheers|sincerely|yours sincerely|"
     r"med vänlig(?:a)? hälsning(?:ar)?|vänliga hälsningar|hälsningar|mvh|vh|"
@@ -200,6 +202,9 @@ _CLOSING_NAMED = re.compile(
 )
 
 
+_CLOSING_NAMED_FIRST = frozenset("tTmMvVhHbBrRkK")
+
+
 def _signed_closing(text: str) -> str | None:
     """The name of a closing line that carries one ("terv. Heli Räty" gives "Heli Räty")."""
     found = _CLOSING_NAMED.match(text) if len(text) < 60 else None
@@ -212,7 +217,7 @@ def _signed_closing(text: str) -> str | None:
 def _is_closing(text: str) -> bool:
     if len(text) >= 60:
         return False
-    if _signed_closing(text):
+    if text.lstrip()[:1] in _CLOSING_NAMED_FIRST and _signed_closing(text):
         return True
     text = text.strip()
     if "/" not in text:  # (one piece: both ways of splitting need a slash)
@@ -235,7 +240,13 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
         i = 0
         forward_context = forwarded_mail
         quote_zone: str | None = None
-        quoted_header = 0  # lines left of the header block of a quoted forwarded message
+        quoted_header = 0  # lines left of the header block of a quoted message
+        # The writer's segment that a quote interrupted, whether the writer's text goes on
+        # below it, and the line above (a quoted question that the line may answer).
+        resume: Segment | None = None
+        last_quote: Segment | None = None
+        after_quote = False
+        previous: Line | None = None
         may_forward = _PART_FORWARD_WORDS.search(part.text) is not None
         may_mark = _PART_FORWARD_PHRASES.search(part.text) is not None
         may_attribute = _PART_ATTRIBUTION_VERBS.search(part.text) is not None
@@ -247,29 +258,48 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
             mark = _QUOTE_MARK.match(raw) if ">" in raw else None
             text = raw[mark.end() :] if mark else raw
             start += mark.end() if mark else 0
-            text = _without_emphasis(text.rstrip())
+            text = text.rstrip()
+            if "*" in text or "_" in text:
+                text = _without_emphasis(text)
             if mark:
-                if quote_zone is None:
+                if quote_zone is None and segment is resume and last_quote is not None:
+                    # The quoted message goes on below the writer's answer.
+                    segment, quote_zone = last_quote, last_quote.zone
+                elif quote_zone is None:
                     quote_zone, author = REPLY, segment.author
+                    resume = segment if segment.zone == OWN else resume
                     if (
-                        forward_context
-                        and _FROM_FIELD.match(text.strip())
+                        _FROM_FIELD.match(text.strip())
                         and (quoted_header := _header_block_len(raw_lines, i - 1)) >= 2
                     ):
-                        # A forwarded message quoted whole, its header block first.
-                        quote_zone, author = FORWARD, text.strip()
+                        # A quoted message with its header block first: Kela's own, or in a
+                        # forward the forwarded message, quoted whole.
+                        author = text.strip()
                         if _KELA_AUTHOR.search(author):
                             quote_zone = KELA
+                        elif forward_context:
+                            quote_zone = FORWARD
                     if segment.zone != quote_zone or quote_zone != REPLY:
                         segment = Segment(len(segments), quote_zone, author)
                         segments.append(segment)
+                    last_quote = segment
                 line = Line(text, index, start, segment.index, segment.zone, quoted=True)
                 if quoted_header > 0:
                     line.zone = HEADER
                     quoted_header -= 1
             else:
+                after_quote = after_quote or quote_zone is not None
                 quote_zone = None
+                if after_quote and text.strip():
+                    # The writer's own text again, below a quote or between quoted questions.
+                    after_quote = False
+                    if resume is not None and segment.zone != OWN:
+                        segment = resume
+                    answers = previous if previous and previous.quoted and previous.text else None
+                else:
+                    answers = None
                 line = Line(text, index, start, segment.index, segment.zone)
+                line.answers = answers
                 if may_forward and segment.zone == OWN and _FORWARD_WORDS.search(text):
                     forward_context = True
                 if may_mark and _FORWARD_MARKER.match(text):
@@ -304,15 +334,17 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                 elif may_attribute and _ATTRIBUTION.search(text) and len(text) < 300:
                     # "On ... X wrote:" opens a quoted message; Kela's own text is never data.
                     zone = KELA if _KELA_AUTHOR.search(text) else REPLY
+                    resume = segment if segment.zone == OWN else resume
                     segment = Segment(len(segments), zone, text)
                     segments.append(segment)
                     quote_zone = zone
                     line = Line(text, index, start, segment.index, HEADER)
             if line.quoted and segment.zone != line.zone and line.zone != HEADER:
                 line.zone = segment.zone
-            for piece in _fields_of(line):
+            for piece in _fields_of(line) if ";" in text else (line,):
                 lines.append(piece)
                 segment.lines.append(piece)
+            previous = line
     for segment in segments:
         _mark_signature(segment)
     return Document(parts, lines, segments, sender, _labels=_form_labels(lines))
@@ -899,6 +931,7 @@ _ADMIN = Caseless(
     r"tavoittaa|yhteydessä|contact\s+us|reach\s+us|nå\s+oss|allekirjoitta|undertecknad|"
     r"undersigned|kiitos|tack\b|thank|vastaamme|svarar\s+gärna|happy\s+to\s+answer|"
     r"look(?:ing)?\s+forward|hope\s+to\s+hear|ser\s+fram\s+emot|odotamme\s+vastaust|"
+    r"tavoitettavissa|\bnås\b|can\s+be\s+reached|"
     r"kysyttävää|frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
     r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message"
 )
@@ -991,6 +1024,17 @@ _UNDERSIGNED = re.compile(r"allekirjoitta\w*|undertecknad\w*|(?:the\s+)?undersig
 _ORG_IN_PROSE = [
     re.compile(p, re.I if flags else 0)
     for p, flags in (
+        # "Olemme Setlementti Pellavan työntekijöitä": the body's name in the genitive.
+        (
+            r"\b(?i:olemme|me\s+olemme|olen)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)(?::n|n)\s+"
+            r"(?i:työntekijöitä|työntekijä|jäseniä|jäsen|vapaaehtoisia|henkilökuntaa)\b",
+            0,
+        ),
+        # "täällä Hyvinvointisäätiö Toivossa on pohdittu": the body's name in the inessive.
+        (
+            r"\b(?i:täällä)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,60}?)(?::ssa|:ssä|ssa|ssä)\b",
+            0,
+        ),
         (
             r"^(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\((?i:[^()]*?(?:tunnus|nummer|business\s*id|"
             r"fo-nr)[^()]*)\))?\s+(?:haluaisi|haluaa|hakee|anoo|ansöker|vill|önskar|would\s+like|"
@@ -1003,7 +1047,8 @@ _ORG_IN_PROSE = [
             0,
         ),
         (
-            r"\b(?i:on\s+behalf\s+of(?:\s+the)?)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*"
+            r"\b(?i:on\s+behalf\s+of(?:\s+the)?(?:\s+our\s+(?:company|association|organi[sz]ation|"
+            r"foundation|charity|club))?)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*"
             r"(?:\b(?:to|and)\b|,|\.|$)",
             0,
         ),
@@ -1037,11 +1082,19 @@ _ORG_IN_PROSE = [
             r"(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?)\s*(?:\([^()]*\))?\s*(?:[,.;:]|$|\s[-–—]\s)",
             0,
         ),
+        # "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8" (with a legal-form word).
+        (
+            r"^(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?),?\s+(?i:y-?tunnus|fo-?nummer|fo-nr|"
+            r"business\s*id)\b",
+            0,
+        ),
     )
 ]
 # What each reading above needs, tested first because it is much cheaper than the reading: most
 # sentences have none of the verbs, phrases and parentheses that name the applicant.
 _ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
+    Caseless(r"olemme|olen").search,
+    Caseless(r"täällä").search,
     re.compile(r"halua|hakee|anoo|ansöker|vill|önskar|would|wishes|applying").search,
     Caseless(r"vi\s+är|we\s+are|olemme").search,
     Caseless(r"on\s+behalf\s+of").search,
@@ -1050,9 +1103,10 @@ _ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     Caseless(r"på\s+uppdrag\s+av").search,
     Caseless(r"heter|kallas|namn|nimi|nimeltään|name|called").search,
     Caseless(r"vi\s+är|we\s+are|olemme|this\s+is|tässä\s+on").search,
+    Caseless(r"tunnus|nummer|fo-nr|business").search,
 )
-_GENERIC_ORG_PATTERN = 4  # "Name (Y-tunnus ...)" anywhere: the last resort
-_SUFFIX_ONLY_PATTERNS = (7,)  # readings that hold only when the name has a legal-form word
+_GENERIC_ORG_PATTERN = 6  # "Name (Y-tunnus ...)" anywhere: the last resort
+_SUFFIX_ONLY_PATTERNS = (9, 10)  # readings that hold only when the name has a legal-form word
 _PRONOUN_START = re.compile(
     r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
 )
@@ -1185,6 +1239,10 @@ class _Found:
 
 
 _PROSE_FIELDS = frozenset({"organization_name", "justification", "name"})
+_ANSWERABLE = frozenset(
+    {"business_id", "organization_name", "justification", "contact_name", "contact_details"}
+    | {"email", "phone", "name"}
+)
 
 
 def _with_legal_form(found: _Found, lines: list[Line]) -> _Found:
@@ -1260,6 +1318,11 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         if line.signature or line.closing or not line.text.strip():
             continue
         hit = document.label(line.text)
+        if hit is None and line.answers is not None:
+            # An answer below a quoted question ("> 2. Organisaation nimi"): its whole line.
+            asked = document.label(line.answers.text)
+            if asked is not None and asked.field in _ANSWERABLE:
+                hit = replace(asked, value_start=0, separator="answer")
         if hit:
             labels[position] = hit
 

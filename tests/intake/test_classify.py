@@ -113,3 +113,17 @@ def test_a_complete_answer_to_kelas_instructions_is_a_request_and_a_newsletter_s
         "\r\nHyvä asiakas, tutustu syksyn tarjouksiimme.\n"
     ).encode()
     assert parse_message(newsletter).kind == "spam"
+
+
+def test_a_question_in_the_subject_without_a_business_id_is_no_application() -> None:
+    message = parse_message(
+        _mail(
+            "Hei,\n\nolemme Routasalmen kunnassa pohtineet, pitääkö meidän hakea erikseen "
+            "pääsyä Kelan ajanvarausjärjestelmän rekisteriin. Ohjaajamme varaisivat "
+            "mielellään asiakkaille puhelinaikoja.\n\nYstävällisin terveisin\n\nMarko Peltonen\n"
+            "Routasalmen kunta\npuh. 040 163 8820\n",
+            subject="Kysymys: tarvitseeko kunnan hakea ajanvarausjärjestelmän rekisteriin?",
+            sender="marko@routasalmi.example.fi",
+        )
+    )
+    assert message.kind == "other"

@@ -233,6 +233,8 @@ def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
     from registry_admin.intake.extract import _ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS
 
     examples = [
+        "Olemme Setlementti Pellavan työntekijöitä ja neuvomme asiakkaita",
+        "täällä Hyvinvointisäätiö Toivossa on pohdittu asiaa",
         "Testikylän Seniorit ry haluaa liittyä rekisteriin",
         "Vi är Bergbyns Hembygdsförening rf och vi vill ansluta oss",
         "I write on behalf of Testville Helpers to apply",
@@ -241,6 +243,7 @@ def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
         "Jag skriver på uppdrag av Bergbyns Hembygdsförening rf, som vill ansluta sig",
         "Yhdistyksemme nimi on Testikylän Seniorit ry.",
         "We are Testville Helpers ry, a small charity.",
+        "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8",
     ]
     for number, (rx, needs, sentence) in enumerate(
         zip(_ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS, examples, strict=True)
@@ -407,3 +410,50 @@ def test_a_forwarded_message_quoted_whole_is_read_as_forwarded() -> None:
     found = extract(document)
     assert found.business_id.normalized == "3176205-9"
     assert found.contact_name.value == "Eino Mattila"
+
+
+def test_the_applicant_named_in_finnish_cases_and_beside_its_business_id() -> None:
+    from registry_admin.intake.extract import _org_from_prose
+
+    for sentence, name in [
+        (
+            "Olemme Setlementti Pellavan työntekijöitä ja pyöritämme neuvontapistettä.",
+            "Setlementti Pellava",
+        ),
+        ("täällä Hyvinvointisäätiö Toivossa on pohdittu asiaa.", "Hyvinvointisäätiö Toivo"),
+        (
+            "I am writing on behalf of our company Sysiranta HomeCare Oy, we want access.",
+            "Sysiranta HomeCare Oy",
+        ),
+        ("Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8", "Aurinkorinteen Eläkeläiset ry"),
+    ]:
+        assert _org_from_prose(sentence) == name, sentence
+
+
+def test_answers_written_between_the_quoted_questions_of_kelas_message() -> None:
+    from registry_admin.intake.extract import KELA, OWN
+
+    text = (
+        "Hei,\n\nvastaukset alla kysymysten väliin.\n\nEero Laine\n\n"
+        "> Lähettäjä: Kelan tekninen tuki <tekninentuki@kela.fi>\n"
+        "> Lähetetty: maanantai 24. maaliskuuta 2025 14.03\n"
+        "> Aihe: RE: Kelan ajanvarausjärjestelmän rekisteri\n>\n"
+        "> 1. Y-tunnus (muodossa 1234567-8)\n2970097-5\n"
+        "> 2. Organisaation nimi\nKuohuniemen Työttömät ry\n"
+        "> 3. Perustelut\nYlläpidämme työttömien kohtaamispaikkaa.\nAutamme Kela-asioissa.\n"
+        "> 4. Yhteyshenkilön nimi\nEero Laine, puheenjohtaja\n"
+        "> 5. Yhteystiedot\neero.laine@example.org\n>\n> Ystävällisin terveisin\n"
+        "> Kelan tekninen tuki\n"
+    )
+    document = read_document([TextPart(text, "body", "text/plain")], "VS: RE: Rekisteri")
+    zones = {line.text: line.zone for line in document.lines if line.text.strip()}
+    assert zones["2. Organisaation nimi"] == KELA
+    assert zones["Kuohuniemen Työttömät ry"] == OWN
+    found = extract(document)
+    assert found.business_id.normalized == "2970097-5"
+    assert found.organization_name.value == "Kuohuniemen Työttömät ry"
+    assert found.justification.value == (
+        "Ylläpidämme työttömien kohtaamispaikkaa. Autamme Kela-asioissa."
+    )
+    assert found.contact_name.value == "Eero Laine"
+    assert found.contact_email.value == "eero.laine@example.org"
