@@ -341,7 +341,10 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                     line = Line(text, index, start, segment.index, HEADER)
             if line.quoted and segment.zone != line.zone and line.zone != HEADER:
                 line.zone = segment.zone
-            for piece in _fields_of(line) if ";" in text else (line,):
+            pieces = _fields_of(line) if ";" in text else [line]
+            if "\t" in text and previous is not None:
+                pieces = _row_under_headings(line, previous) or pieces
+            for piece in pieces:
                 lines.append(piece)
                 segment.lines.append(piece)
             previous = line
@@ -389,6 +392,30 @@ def _fields_of(line: Line) -> list[Line]:
     return [
         replace(line, text=text, start=line.start + at, field_of_line=True) for at, text in pieces
     ]
+
+
+def _row_under_headings(line: Line, above: Line) -> list[Line] | None:
+    """The cells of a row pasted from a spreadsheet, each answering the label of its column in
+    the row above ("Y-tunnus<TAB>Organisaatio<TAB>..." over "1234567-8<TAB>X ry<TAB>..."); None
+    unless every heading is a label and the rows have as many cells."""
+    cells = line.text.split("\t")
+    headings = above.text.split("\t")
+    if len(cells) < 3 or len(cells) != len(headings) or above.quoted != line.quoted:
+        return None
+    asked = [match_label(heading.strip()) for heading in headings]
+    if any(hit is None or hit.field not in _ANSWERABLE for hit in asked):
+        return None
+    rows: list[Line] = []
+    offset = 0
+    for heading, cell in zip(headings, cells, strict=True):
+        lead = len(cell) - len(cell.lstrip())
+        if cell.strip():
+            question = replace(above, text=heading.strip())
+            rows.append(
+                replace(line, text=cell.strip(), start=line.start + offset + lead, answers=question)
+            )
+        offset += len(cell) + 1
+    return rows
 
 
 # A run of lines reads as a form without colons when this many of them start with a label,

@@ -457,3 +457,20 @@ def test_answers_written_between_the_quoted_questions_of_kelas_message() -> None
     )
     assert found.contact_name.value == "Eero Laine"
     assert found.contact_email.value == "eero.laine@example.org"
+
+
+def test_a_row_pasted_from_a_spreadsheet_under_its_row_of_labels() -> None:
+    text = (
+        "Hei,\n\nkopioin tiedot alle taulukosta.\n\n"
+        "Y-tunnus\tOrganisaatio\tPerustelut\tYhteyshenkilö\tSähköposti\tPuhelin\n"
+        "2252964-2\tHaukilammen Omaishoitajat ry\tOhjaaja varaisi omaishoitajalle ajan.\t"
+        "Hanna Kivelä\thanna@example.org\t041 627 9904\n"
+    )
+    found = _extract(text)
+    assert found.business_id.normalized == "2252964-2"
+    assert found.organization_name.value == "Haukilammen Omaishoitajat ry"
+    assert found.justification.value == "Ohjaaja varaisi omaishoitajalle ajan."
+    assert found.contact_name.value == "Hanna Kivelä"
+    assert found.contact_phone.value == "041 627 9904"
+    start = found.organization_name.evidence.start
+    assert text[start : found.organization_name.evidence.end] == "Haukilammen Omaishoitajat ry"
