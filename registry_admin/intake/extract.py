@@ -782,6 +782,7 @@ _ORG_SUFFIX = Caseless(
 _NAME_TOKEN = re.compile(r"^[A-ZÅÄÖÜÉÈÁÍÓÚÑŠŽ][\w'’.-]*$")
 _NAME_STOP = {
     "Kela", "FPA", "Hei", "Hej", "Hello", "Terveisin", "Dear", "The", "We", "Our", "Vi", "Me",
+    "Moi", "Moi!", "Moikka", "Terve", "Heippa", "Hejsan", "Hi", "Hey", "Hei!", "Hej!",
     "Tack", "Kiitos", "Thanks", "Best", "Mvh", "Med", "Ystävällisin", "Yhteyshenkilö",
     "A", "An", "This", "It", "Se", "Det", "Tämä", "I", "Jag", "Minä",
 }  # fmt: skip
@@ -977,6 +978,8 @@ _CONTACT_TRIGGER = Caseless(
     r"yhteyshenkilö\w*\b[^.;:]{0,40}?\b(?:toimii|toimin|on|olen)\b|"
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|ota\s+minuun\s+yhteyttä|"
     r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa|"
+    r"(?:mun|minun|meidän|oma)\s+(?:puhelin)?numero|numeroni|puhelinnumero(?:ni|mme)|"
+    r"mitt\s+(?:telefon)?nummer|my\s+(?:phone\s+)?number|"
     # "I am the contact person: Jane Smith": the role word and a colon introduce the name
     r"(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\s*:|"
     # "Toimin itse yhteyshenkilönä", "Jag är själv kontaktperson": the writer is the contact
@@ -1138,7 +1141,8 @@ _PRONOUN_START = re.compile(
     r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
 )
 _LEAD_VERB = re.compile(
-    r"^(?:(?:hei|hej|hello|hi)\b[,!]?\s*)?(?:(?:kirjoitan|kirjoitamme|lähetän|lähetämme|toimin|"
+    r"^(?:(?:hei|hej|hejsan|moi|moikka|terve|heippa|hello|hi)\b[,!]?\s*)?"
+    r"(?:(?:kirjoitan|kirjoitamme|lähetän|lähetämme|toimin|"
     r"edustan|edustamme|olen|olemme|haen|haemme|skriver|representerar|i\s+am\s+writing\s+for|"
     r"i\s+represent|we\s+represent)\s+)?",
     re.I,
@@ -1502,6 +1506,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                         or _FIRST_PERSON_CONTACT.search(trigger.group(0))
                     ):
                         contact_name = signer
+                # Every line of the sentence: it may run over several ("... hoitaa / mun
+                # numero 040...").
                 for piece_line in paragraph:
                     if (
                         piece_line.text.strip() and piece_line.text.strip() in sentence
@@ -1509,7 +1515,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                         _collect_contacts(
                             piece_line, 0, piece_line.text, None, emails, phones, "prose"
                         )
-                        break
+                        if sentence in piece_line.text:
+                            break
                 continue
             if _is_greeting(sentence):
                 continue

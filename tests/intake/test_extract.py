@@ -474,3 +474,14 @@ def test_a_row_pasted_from_a_spreadsheet_under_its_row_of_labels() -> None:
     assert found.contact_phone.value == "041 627 9904"
     start = found.organization_name.evidence.start
     assert text[start : found.organization_name.evidence.end] == "Haukilammen Omaishoitajat ry"
+
+
+def test_a_note_from_a_phone_names_no_organization_and_gives_its_number() -> None:
+    found = _extract(
+        "Moi! meidän yhdistys (ytunnus 3187452-8) haluis päästä teidän "
+        "ajanvarausjärjestelmään. autetaan vanhuksia kela asioissa\n"
+        "mun numero 0405538217 / Laura\n"
+    )
+    assert found.business_id.normalized == "3187452-8"
+    assert found.organization_name is None  # "meidän yhdistys" names nobody
+    assert found.contact_phone.value == "0405538217"
