@@ -292,7 +292,14 @@ def classify(
     identified = own.business_id is not None or own.organization_name is not None
     # A signature's disclaimer ("if you are not the intended recipient, please delete it")
     # asks nothing of the registry.
-    if identified and _asks_removal(subject, _text(document, (OWN, FORWARD), signatures=False)):
+    # An application that gives its reason under a label asks to join, whatever else it says
+    # ("the former association has been deregistered").
+    applying = own.justification is not None and own.labelled_fields >= 3
+    if (
+        identified
+        and not applying
+        and _asks_removal(subject, _text(document, (OWN, FORWARD), signatures=False))
+    ):
         return Classification(REMOVAL, "asks to be removed")
     # A reply that gives all five items where the quoted mail gives none (an answer to Kela's
     # instructions) is an application of its own.

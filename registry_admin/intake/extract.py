@@ -862,7 +862,8 @@ _BID_WORDS = Caseless(
 )
 _OTHER_ORG = Caseless(
     r"ylläpitä|ylläpitäjä|omista|emoyhtiö|emo-|konserni|tausta|kattojärjestö|vuokranantaja|"
-    r"yhteistyökumppani|kumppani|kuuluu|upprätthåll|ägs\s+av|äg(?:er|are)|moderbolag|koncern|"
+    r"yhteistyö\w*|kumppani|kuuluu|upprätthåll|ägs\s+av|äg(?:er|are)|moderbolag|koncern|"
+    r"samarbet\w*|in\s+cooperation|together\s+with|"
     r"hyresvärd|huvudman|samarbetspartner|parent\b|owned|owner|landlord|maintained\s+by|"
     r"operated\s+by|run\s+by|partner|umbrella|lokal"
 )
@@ -882,9 +883,13 @@ class _Candidate:
     end: int
     score: float
     label: str | None
+    written: str | None = None  # as written, where it is not the line's text from start to end
 
 
 _SENTENCE_BREAK = re.compile(r"[.;!?]\s")
+_HYPHENS = ("-", "‐", "‑", "‒", "–", "—", "−")
+_SPLIT_BID = re.compile(r"(?<![\w+-])(\d{7})\s?[-‐‑‒–—−]$")
+_LEADING_DIGIT = re.compile(r"^\s*(\d)(?![\w-])")
 
 
 def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) -> list[_Candidate]:
@@ -928,6 +933,17 @@ def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) 
             if check.normalized == _KELA_EXAMPLE:
                 score -= 30
             found.append(_Candidate(check, line, match.start(), match.end(), score, label))
+        split = _SPLIT_BID.search(text) if text.endswith(_HYPHENS) else None
+        following = lines[position + 1].text if position + 1 < len(lines) else ""
+        if split and (last := _LEADING_DIGIT.match(following)):
+            # "Y-tunnus 3335295-" and "0" on the next line: a hard-wrapped ID.
+            written = f"{split.group(1)}-{last.group(1)}"
+            check = businessid.check(written)
+            before = text[max(0, split.start() - 70) : split.start()]
+            score = 3.0 if _BID_WORDS.search(before) or hit else 0.0
+            found.append(
+                _Candidate(check, line, split.start(), len(text), score, None, written=written)
+            )
     counts: dict[str, int] = {}
     for candidate in found:
         counts[candidate.check.normalized] = counts.get(candidate.check.normalized, 0) + 1
@@ -959,7 +975,7 @@ _ADMIN = Caseless(
     r"tavoittaa|yhteydessä|contact\s+us|reach\s+us|nå\s+oss|allekirjoitta|undertecknad|"
     r"undersigned|kiitos|tack\b|thank|vastaamme|svarar\s+gärna|happy\s+to\s+answer|"
     r"look(?:ing)?\s+forward|hope\s+to\s+hear|ser\s+fram\s+emot|odotamme\s+vastaust|"
-    r"tavoitettavissa|\bnås\b|can\s+be\s+reached|"
+    r"tavoitettavissa|\bnås\b|can\s+be\s+reached|ennallaan|oförändrad\w*|unchanged|"
     r"kysyttävää|frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
     r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message"
 )
@@ -1270,6 +1286,25 @@ class _Found:
 
 
 _PROSE_FIELDS = frozenset({"organization_name", "justification", "name"})
+# A name that ends at its legal form, then a remark in brackets ("X Oy (kotipalvelut)", "X ry
+# (3304585-4)") or, read from prose, a word more ("X ry Kuohujoelta").
+_REMARK_AFTER_FORM = re.compile(
+    r"^(?P<name>.*?\b(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky))\.?"
+    r"(?:\s*\([^()]*\)|\s+(?P<word>[A-ZÅÄÖa-zåäö][\wåäöÅÄÖ-]*))\s*$",
+    re.IGNORECASE,
+)
+
+
+def _without_remark(found: _Found) -> _Found:
+    remark = _REMARK_AFTER_FORM.match(found.value)
+    if remark is None or (remark.group("word") and found.label is not None):
+        return found  # a labelled "X ry Nuorisotyö" is the organization as it wrote itself
+    if remark.group("word") and _ORG_SUFFIX.fullmatch(remark.group("word")):
+        return found  # "Oy X Ab"
+    value = remark.group("name")
+    return _Found(value, found.line, found.start, found.start + len(value), found.label)
+
+
 _ANSWERABLE = frozenset(
     {"business_id", "organization_name", "justification", "contact_name", "contact_details"}
     | {"email", "phone", "name"}
@@ -1441,7 +1476,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     business_id = None
     if best is not None and best.score > -5:
         business_id = BusinessIdItem(
-            _collapse(best.line.text[best.start : best.end]),
+            best.written or _collapse(best.line.text[best.start : best.end]),
             best.check.normalized,
             best.check.valid,
             Evidence(
@@ -1566,7 +1601,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     email = emails[0] if emails else None
     phone = phones[0] if phones else None
     if organization is not None:
-        organization = _with_legal_form(organization, lines)
+        organization = _without_remark(_with_legal_form(organization, lines))
     return Extraction(
         business_id=business_id,
         organization_name=organization.item(parts) if organization else None,

@@ -86,12 +86,20 @@ def test_a_disclaimer_that_says_delete_this_mail_asks_no_removal() -> None:
         "This e-mail may contain confidential information. If you are not the intended "
         "recipient, please delete it.\n"
     )
-    asked = "Please also remove our old member club from the registry.\n"
     subject = "Registration to the booking registry"
     assert parse_message(_mail(body.format(tail=disclaimer), subject)).kind == "request"
-    # The same words in the sender's own text still ask for a removal.
-    own = body.replace("Please find our details below.", asked.strip())
-    assert parse_message(_mail(own.format(tail=""), subject)).kind == "removal"
+    # The same words in the sender's own text still ask for a removal; not in an application
+    # that gives its reason under a label ("the old club was removed from the registry").
+    leaving = (
+        "Hello,\n\nWe are closing down: please remove us from the registry.\n\n"
+        "Business ID: 3104581-8\nName of organisation: Riverside Care Oy\n\nKind regards,\n"
+        "Ann Lee\n"
+    )
+    assert parse_message(_mail(leaving, subject)).kind == "removal"
+    applying = body.replace(
+        "Please find our details below.", "Our old club was removed from the registry."
+    )
+    assert parse_message(_mail(applying.format(tail=""), subject)).kind == "request"
 
 
 def test_a_complete_answer_to_kelas_instructions_is_a_request_and_a_newsletter_spam() -> None:

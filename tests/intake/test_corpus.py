@@ -102,6 +102,16 @@ UNSEEN4_FLOORS = {
 }
 
 
+def _floors(level: float, **lower: float) -> dict[str, float]:
+    """A floor for every scored item: `level`, or lower where named; the kind is scored on
+    every message of a set (16), the items on those that carry data (13-14), so one miss
+    weighs less there."""
+    floors = {name: lower.get(name, level) for name in TARGETS}
+    for name in ("kind", "is_request"):
+        floors[name] = lower.get(name, 0.93)
+    return floors
+
+
 # The fifth and sixth blind-written sets (tests/fixtures/unseen5: Outlook HTML, replies to
 # Kela's instructions, tables and lists; unseen6: short informal mail) scored, before any rule
 # was tuned to them: unseen5 kind 75 %, Business ID 92 %, organization name 69 %,
@@ -118,32 +128,22 @@ UNSEEN4_FLOORS = {
 # of labels; a greeting is no part of a name, and a phone number given in a sentence that runs
 # over two lines. Still missed: the reason in a one-line note without capitals or punctuation
 # (v601), and where a justification ends. The floors are the level reached, less a margin of one message.
-UNSEEN5_FLOORS = {
-    "kind": 0.93,
-    "is_request": 0.93,
-    "language": 0.92,
-    "business_id": 0.92,
-    "business_id_valid": 0.92,
-    "organization_name": 0.92,
-    "justification": 0.92,
-    "contact_name": 0.92,
-    "contact_email": 0.92,
-    "contact_phone": 0.92,
-    "missing": 0.92,
-}
-UNSEEN6_FLOORS = {
-    "kind": 0.93,
-    "is_request": 0.93,
-    "language": 0.92,
-    "business_id": 0.92,
-    "business_id_valid": 0.92,
-    "organization_name": 0.92,
-    "justification": 0.78,
-    "contact_name": 0.85,
-    "contact_email": 0.92,
-    "contact_phone": 0.92,
-    "missing": 0.85,
-}
+UNSEEN5_FLOORS = _floors(0.92)
+UNSEEN6_FLOORS = _floors(0.92, justification=0.78, contact_name=0.85, missing=0.85)
+
+# The seventh and eighth blind-written sets (tests/fixtures/unseen7: which Business ID is the
+# applicant's and the shapes numbers take; unseen8: where each item begins and ends) were
+# written after the rules above and scored, before any rule was tuned to them: unseen7 kind
+# 94 %, Business ID 86 %, organization name and justification 86-93 %, contact items 100 %,
+# missing 93 %; unseen8 100 % on every item but the organization name, 86 %. Rules from their
+# misses: an ID wrapped over a line break, a cooperation partner's ID is not the applicant's, a
+# remark in brackets after the legal form is not part of the name, an application that gives
+# its reason under a label is no removal, "the other details are unchanged" is no reason.
+# Still missed: an ID given only in the subject (v711) and one message's language (v714).
+UNSEEN7_FLOORS = _floors(
+    0.92, language=0.85, business_id=0.85, business_id_valid=0.85, missing=0.85
+)
+UNSEEN8_FLOORS = _floors(0.92)
 
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
@@ -153,6 +153,8 @@ BLIND_SETS = {
     "unseen4": (16, UNSEEN4_FLOORS),
     "unseen5": (16, UNSEEN5_FLOORS),
     "unseen6": (16, UNSEEN6_FLOORS),
+    "unseen7": (16, UNSEEN7_FLOORS),
+    "unseen8": (16, UNSEEN8_FLOORS),
 }
 
 

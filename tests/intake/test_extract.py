@@ -485,3 +485,18 @@ def test_a_note_from_a_phone_names_no_organization_and_gives_its_number() -> Non
     assert found.business_id.normalized == "3187452-8"
     assert found.organization_name is None  # "meidän yhdistys" names nobody
     assert found.contact_phone.value == "0405538217"
+
+
+def test_business_ids_wrapped_over_a_line_or_of_a_partner_and_names_with_a_remark() -> None:
+    wrapped = _extract("Y-tunnus: 3335295-\n0\nOrganisaatio: Kiviharjun hyvinvointialue\n")
+    assert wrapped.business_id.normalized == "3335295-0"
+    assert wrapped.business_id.as_written == "3335295-0"
+    partner = _extract(
+        "Haemme Ruoholan Nuorisoverstas ry:lle oikeutta käyttää ajanvarausjärjestelmää.\n\n"
+        "Teemme yhteistyötä Ruoholan Mielenterveysseura ry:n (Y-tunnus 2226085-8) kanssa.\n"
+    )
+    assert partner.business_id is None  # the partner's ID is not the applicant's
+    remark = _extract("Yritys: Kotihoito Tuulia Oy (kotipalvelut ja omaishoidon tuki)\n")
+    assert remark.organization_name.value == "Kotihoito Tuulia Oy"
+    unit = _extract("Organisaatio: Routasalmen Setlementti ry, nuorisotyö\n")
+    assert unit.organization_name.value == "Routasalmen Setlementti ry, nuorisotyö"
