@@ -240,9 +240,17 @@ def _asks_removal(subject: str, text: str) -> bool:
     return any(
         _REMOVAL.search(sentence)
         and (_REGISTRY_WORD.search(sentence) or _REGISTRY_WORD.search(subject))
-        and not sentence.rstrip().endswith("?")
+        and (not sentence.rstrip().endswith("?") or _POLITE_REQUEST.match(sentence))
         for sentence in _SENTENCE_OR_LINE.split(whole)
     )
+
+
+# "Kunde ni avregistrera oss?", "Voitteko poistaa meidät?": a request phrased as a question.
+_POLITE_REQUEST = re.compile(
+    r"\s*(?:kunde|kan|skulle|voisitteko|voitteko|voisitko|voitko|could|can|would|will)\s+"
+    r"(?:ni|te|you)\b",
+    re.I,
+)
 
 
 def _completes_earlier(own: Extraction, quoted: Extraction, text: str) -> bool:

@@ -1050,6 +1050,7 @@ _INTRODUCTION = re.compile(
 # "Motiveringen skickar vår ordförande senare": an item announced for later is not given.
 _DEFERRAL = Caseless(
     r"\b(?:senare|längre\s+fram|myöhemmin|jälkikäteen|later|separately|erikseen|separat|"
+    r"så\s+snart|as\s+soon\s+as|heti\s+kun|kunhan|"
     r"in\s+a\s+separate|next\s+week|ensi\s+viikolla|nästa\s+vecka)\b"
 )
 _DEFERRAL_VERB = Caseless(
@@ -1084,7 +1085,9 @@ _ORG_IN_PROSE = [
         (
             r"^(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\((?i:[^()]*?(?:tunnus|nummer|business\s*id|"
             r"fo-nr)[^()]*)\))?\s+(?:haluaisi|haluaa|hakee|anoo|ansöker|vill|önskar|would\s+like|"
-            r"wishes|is\s+applying)\b",
+            r"wishes|is\s+applying|"
+            # (and, in a removal, "X ry lopettaa toimintansa", "X rf har funnits i registret")
+            r"lopettaa|lakkaa|har\s+funnits|har\s+varit|avslutar|upphör|is\s+closing|has\s+been)\b",
             0,
         ),
         (
@@ -1141,7 +1144,10 @@ _ORG_IN_PROSE = [
 _ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     Caseless(r"olemme|olen").search,
     Caseless(r"täällä").search,
-    re.compile(r"halua|hakee|anoo|ansöker|vill|önskar|would|wishes|applying").search,
+    re.compile(
+        r"halua|hakee|anoo|ansöker|vill|önskar|would|wishes|applying|lopettaa|lakkaa|har\s|"
+        r"avslutar|upphör|closing|has\s+been"
+    ).search,
     Caseless(r"vi\s+är|we\s+are|olemme").search,
     Caseless(r"on\s+behalf\s+of").search,
     lambda sentence: "puolesta" in sentence,

@@ -135,3 +135,24 @@ def test_a_question_in_the_subject_without_a_business_id_is_no_application() -> 
         )
     )
     assert message.kind == "other"
+
+
+def test_a_removal_asked_as_a_polite_question_names_its_organization() -> None:
+    message = parse_message(
+        _mail(
+            "Hej,\n\nNorrviks Pensionärsförening rf har funnits i registret sedan 2024. Vi "
+            "behöver inte tjänsten längre.\n\nKunde ni avregistrera oss från registret?\n\n"
+            "FO-nummer: 3090716-4\n\nTack på förhand!\n\nGunilla Holmqvist\nsekreterare\n",
+            subject="Kelan ajanvarausjärjestelmän rekisteri",
+            sender="gunilla@norrvikspf.example.fi",
+        )
+    )
+    assert message.kind == "removal"
+    assert message.organization_name == "Norrviks Pensionärsförening rf"
+    asking = parse_message(
+        _mail(
+            "Hei,\n\nMiten rekisteristä poistetaan vanha yhteyshenkilö?\n",
+            subject="Kysymys rekisteristä",
+        )
+    )
+    assert asking.kind != "removal"

@@ -145,6 +145,15 @@ UNSEEN7_FLOORS = _floors(
 )
 UNSEEN8_FLOORS = _floors(0.92)
 
+# The ninth blind-written set (tests/fixtures/unseen9: telling the kinds apart) scored first:
+# kind 94 %, Business ID 92 %, organization name and justification 75 %, contact items 92 %,
+# missing 92 %. Its misses led to: a removal asked as a polite question ("Kunde ni
+# avregistrera oss?"), the organization named before "lopettaa"/"har funnits", and "så snart"
+# as a deferral. Still missed: a follow-up threaded only by the reference in its subject
+# (v909; the pipeline threads it, the corpus report cannot) and where a justification begins
+# in a reply that first explains itself (v916).
+UNSEEN9_FLOORS = _floors(0.92, organization_name=0.84, justification=0.75, missing=0.84)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -155,6 +164,7 @@ BLIND_SETS = {
     "unseen6": (16, UNSEEN6_FLOORS),
     "unseen7": (16, UNSEEN7_FLOORS),
     "unseen8": (16, UNSEEN8_FLOORS),
+    "unseen9": (16, UNSEEN9_FLOORS),
 }
 
 
