@@ -369,6 +369,8 @@ def _without_emphasis(text: str) -> str:
     return text[: found.start(2)] + blank + found.group(3) + blank + text[found.end() :]
 
 
+# Beyond this many pieces a line is no form of the five items (and costs too much to try).
+_MOST_FIELDS_ON_A_LINE = 30
 _ANY_ITEM_VALUE = re.compile(r"@|\b\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b|\d{2,4}[\s-]?\d{3}[\s-]?\d{2,4}")
 
 
@@ -377,7 +379,7 @@ def _fields_of(line: Line) -> list[Line]:
     ("Y-tunnus 1234567-8; perustelu: ...; yhteyshenkilö Maija Mäki; maija@example.org"), one
     line per item: when two or more pieces start with a label and one holds a Business ID,
     an email address or a phone number. A semicolon inside one value splits nothing."""
-    if line.text.count(";") < 2 or line.zone == HEADER:
+    if not 2 <= line.text.count(";") <= _MOST_FIELDS_ON_A_LINE or line.zone == HEADER:
         return [line]
     pieces: list[tuple[int, str]] = []
     offset = 0
@@ -398,9 +400,11 @@ def _row_under_headings(line: Line, above: Line) -> list[Line] | None:
     """The cells of a row pasted from a spreadsheet, each answering the label of its column in
     the row above ("Y-tunnus<TAB>Organisaatio<TAB>..." over "1234567-8<TAB>X ry<TAB>..."); None
     unless every heading is a label and the rows have as many cells."""
-    cells = line.text.split("\t")
-    headings = above.text.split("\t")
-    if len(cells) < 3 or len(cells) != len(headings) or above.quoted != line.quoted:
+    cells = line.text.split("\t", _MOST_FIELDS_ON_A_LINE + 1)
+    headings = above.text.split("\t", _MOST_FIELDS_ON_A_LINE + 1)
+    if not 3 <= len(cells) <= _MOST_FIELDS_ON_A_LINE or len(cells) != len(headings):
+        return None
+    if above.quoted != line.quoted:
         return None
     asked = [match_label(heading.strip()) for heading in headings]
     if any(hit is None or hit.field not in _ANSWERABLE for hit in asked):
