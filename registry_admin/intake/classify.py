@@ -183,6 +183,8 @@ def machine_kind(decoded: DecodedMessage) -> Classification | None:
     local = headers.from_address.split("@")[0]
     if headers.report_type == "delivery-status" or decoded.has_delivery_status:
         return Classification(BOUNCE, "delivery status report")
+    if headers.report_type == "disposition-notification":
+        return Classification(AUTOREPLY, "read receipt (RFC 8098)")
     if _BOUNCE_FROM.match(local) and (
         _BOUNCE_SUBJECT.search(headers.subject) or headers.content_type.startswith("multipart/")
     ):

@@ -341,7 +341,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                     line = Line(text, index, start, segment.index, HEADER)
             if line.quoted and segment.zone != line.zone and line.zone != HEADER:
                 line.zone = segment.zone
-            pieces = _fields_of(line) if ";" in text else [line]
+            pieces = _fields_of(line) if ";" in text or " | " in text else [line]
             if "\t" in text and previous is not None:
                 pieces = _row_under_headings(line, previous) or pieces
             for piece in pieces:
@@ -375,25 +375,31 @@ _ANY_ITEM_VALUE = re.compile(r"@|\b\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b|\d{2,
 
 
 def _fields_of(line: Line) -> list[Line]:
-    """`line`, or, for the items of a form written on one line and separated by semicolons
-    ("Y-tunnus 1234567-8; perustelu: ...; yhteyshenkilö Maija Mäki; maija@example.org"), one
-    line per item: when two or more pieces start with a label and one holds a Business ID,
-    an email address or a phone number. A semicolon inside one value splits nothing."""
-    if not 2 <= line.text.count(";") <= _MOST_FIELDS_ON_A_LINE or line.zone == HEADER:
+    """`line`, or, for the items of a form written on one line and separated by semicolons or
+    bars ("Y-tunnus 1234567-8; perustelu: ...; yhteyshenkilö Maija Mäki; maija@example.org"),
+    one line per item: when two or more pieces start with a label and one holds a Business ID,
+    an email address or a phone number. A separator inside one value splits nothing."""
+    if line.zone == HEADER:
+        return [line]
+    bounds = [found.span() for found in _FIELD_SEPARATOR.finditer(line.text)]
+    if not 2 <= len(bounds) <= _MOST_FIELDS_ON_A_LINE:
         return [line]
     pieces: list[tuple[int, str]] = []
-    offset = 0
-    for raw in line.text.split(";"):
-        lead = len(raw) - len(raw.lstrip())
+    start = 0
+    for end, after in [*bounds, (len(line.text), len(line.text))]:
+        raw = line.text[start:end]
         if raw.strip():
-            pieces.append((offset + lead, raw.strip()))
-        offset += len(raw) + 1
+            pieces.append((start + len(raw) - len(raw.lstrip()), raw.strip()))
+        start = after
     labelled = sum(1 for _at, text in pieces if match_label(text, loose=True) is not None)
     if labelled < 2 or not any(_ANY_ITEM_VALUE.search(text) for _at, text in pieces):
         return [line]
     return [
         replace(line, text=text, start=line.start + at, field_of_line=True) for at, text in pieces
     ]
+
+
+_FIELD_SEPARATOR = re.compile(r";|\s\|\s")
 
 
 def _row_under_headings(line: Line, above: Line) -> list[Line] | None:
@@ -766,7 +772,8 @@ def _known_label(body: str, body_start: int, bullet: bool, loose: bool = False) 
 # Values
 
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\s?\d{3}(?:\s?\(0\))?|\(0?\d{1,4}\)|0\d{1,3})(?:[ \-/]?\d{1,5}){1,5}(?![\w-])"
+    r"(?<![\w+])(?:\+[\s\u200b]?\d{3}(?:\s?\(0\))?|\(0?\d{1,4}\)|0\d{1,3})"
+    r"(?:[ \-/\u00a0\u202f\u2009\u200b]{0,2}\d{1,5}){1,5}(?![\w-])"
 )
 _ABSENT = re.compile(
     r"^(?:[-–—?x.]+|ei(?:\s.*)?|haettu.*|hakemus.*vireillä.*|puuttuu.*|tulossa.*|"
@@ -787,6 +794,7 @@ _NAME_TOKEN = re.compile(r"^[A-ZÅÄÖÜÉÈÁÍÓÚÑŠŽ][\w'’.-]*$")
 _NAME_STOP = {
     "Kela", "FPA", "Hei", "Hej", "Hello", "Terveisin", "Dear", "The", "We", "Our", "Vi", "Me",
     "Moi", "Moi!", "Moikka", "Terve", "Heippa", "Hejsan", "Hi", "Hey", "Hei!", "Hej!",
+    "Liitteenä", "Ohessa", "Tässä", "Bifogat", "Attached", "Här",
     "Tack", "Kiitos", "Thanks", "Best", "Mvh", "Med", "Ystävällisin", "Yhteyshenkilö",
     "A", "An", "This", "It", "Se", "Det", "Tämä", "I", "Jag", "Minä",
 }  # fmt: skip
@@ -857,7 +865,8 @@ def _cut_name(text: str) -> str | None:
 # Business ID candidates
 
 _BID = re.compile(
-    r"(?<![\w+-])(?:FI\s?(?P<vat>\d{8})|(?P<std>\d{6,7}\s?[-‐‑‒–—−]\s?\d)|(?P<bare>\d{8}))(?![\w-]|[.,]\d)",
+    r"(?<![\w+-])(?:FI\s?(?P<vat>\d{8})|(?P<std>\d{6,7}[\s\u200b\u2060]?[-‐‑‒–—−][\s\u200b\u2060]?\d)|"
+    r"(?P<bare>\d{8}))(?![\w-]|[.,]\d)",
     re.I,
 )
 _DIGIT = re.compile(r"\d")
@@ -892,6 +901,8 @@ class _Candidate:
 
 _SENTENCE_BREAK = re.compile(r"[.;!?]\s")
 _HYPHENS = ("-", "‐", "‑", "‒", "–", "—", "−")
+# Left inside a number by copying from a web page or a document: zero-width space, word joiner.
+_INVISIBLE = re.compile("[\u200b\u2060]")
 _SPLIT_BID = re.compile(r"(?<![\w+-])(\d{7})\s?[-‐‑‒–—−]$")
 _LEADING_DIGIT = re.compile(r"^\s*(\d)(?![\w-])")
 
@@ -933,7 +944,7 @@ def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) 
                 score += 5
             if line.signature:
                 score -= 1
-            check = businessid.check(match.group(0))
+            check = businessid.check(_INVISIBLE.sub("", match.group(0)))
             if check.normalized == _KELA_EXAMPLE:
                 score -= 30
             found.append(_Candidate(check, line, match.start(), match.end(), score, label))
@@ -961,7 +972,8 @@ def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) 
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ\"“])")
 _INTENT = Caseless(
-    r"liittyä|liittymään|haemme|hakee|hakea|anomme|anoo|päästä|rekisteröity|rekisteröidä|"
+    r"liittyä|liittymään|haemme|hakee|hakea|hakemus|anomme|anoo|päästä|rekisteröity|rekisteröidä|"
+    r"ansökan|"
     r"lisätä|lisäämiseksi|ansluta|ansöker|ansöka|bli\s+(?:tillagd|registrerad)|läggas\s+till|"
     r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b"
 )
@@ -980,6 +992,10 @@ _ADMIN = Caseless(
     r"undersigned|kiitos|tack\b|thank|vastaamme|svarar\s+gärna|happy\s+to\s+answer|"
     r"look(?:ing)?\s+forward|hope\s+to\s+hear|ser\s+fram\s+emot|odotamme\s+vastaust|"
     r"tavoitettavissa|\bnås\b|can\s+be\s+reached|ennallaan|oförändrad\w*|unchanged|"
+    r"here\s+are\s+(?:our|the)\s+details|tässä\s+(?:ovat\s+)?(?:tiedot|tietomme)|"
+    r"här\s+(?:är|kommer)\s+(?:våra\s+)?uppgifter|"
+    r"lähetetty\s+\S+(?:\s+\S+)?\s*-?\s*(?:älypuhelimesta|puhelimesta|iphonesta|ipadista)|"
+    r"sent\s+from\s+my|skickat\s+från\s+min|"
     r"kysyttävää|frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
     r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message"
 )
@@ -1135,6 +1151,13 @@ _ORG_IN_PROSE = [
             r"(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?)\s*(?:\([^()]*\))?\s*(?:[,.;:]|$|\s[-–—]\s)",
             0,
         ),
+        # "Our association is X ry, Business ID ..." (with a legal-form word).
+        (
+            r"\b(?i:our|vår|meidän)\s+(?i:association|organi[sz]ation|company|charity|club|"
+            r"förening|organisation|yhdistyksemme|yhdistys|organisaatio)\s+(?i:is|är|on)\s+"
+            r"(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?)\s*(?:[,.;:]|$)",
+            0,
+        ),
         # "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8" (with a legal-form word).
         (
             r"^(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?),?\s+(?i:y-?tunnus|fo-?nummer|fo-nr|"
@@ -1159,10 +1182,11 @@ _ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     Caseless(r"på\s+uppdrag\s+av").search,
     Caseless(r"heter|kallas|namn|nimi|nimeltään|name|called").search,
     Caseless(r"vi\s+är|we\s+are|olemme|this\s+is|tässä\s+on").search,
+    Caseless(r"our\s|vår\s|meidän\s").search,
     Caseless(r"tunnus|nummer|fo-nr|business").search,
 )
 _GENERIC_ORG_PATTERN = 6  # "Name (Y-tunnus ...)" anywhere: the last resort
-_SUFFIX_ONLY_PATTERNS = (9, 10)  # readings that hold only when the name has a legal-form word
+_SUFFIX_ONLY_PATTERNS = (9, 10, 11)  # readings that hold only when the name has a legal-form word
 _PRONOUN_START = re.compile(
     r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
 )
@@ -1319,6 +1343,23 @@ _ANSWERABLE = frozenset(
     {"business_id", "organization_name", "justification", "contact_name", "contact_details"}
     | {"email", "phone", "name"}
 )
+
+
+def _unlabelled_name_among_fields(lines: list[Line], labels: dict[int, LabelHit]) -> _Found | None:
+    """In a form written on one line, the piece without a label that is a name with a legal
+    form ("Y-tunnus 1234567-8 | Tervaniemen Työttömät ry | Perustelu: ...")."""
+    for position, line in enumerate(lines):
+        text = line.text
+        if (
+            line.field_of_line
+            and position not in labels
+            and len(text.split()) <= 8
+            and _ORG_SUFFIX.search(text)
+            and not any(ch.isdigit() for ch in text)
+            and "@" not in text
+        ):
+            return _Found(text, line, 0, len(text), None)
+    return None
 
 
 def _with_legal_form(found: _Found, lines: list[Line]) -> _Found:
@@ -1610,6 +1651,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         _sender_address(document, lines, emails)
     email = emails[0] if emails else None
     phone = phones[0] if phones else None
+    if organization is None:
+        organization = _unlabelled_name_among_fields(lines, labels)
     if organization is not None:
         organization = _without_remark(_with_legal_form(organization, lines))
     return Extraction(

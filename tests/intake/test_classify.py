@@ -156,3 +156,27 @@ def test_a_removal_asked_as_a_polite_question_names_its_organization() -> None:
         )
     )
     assert asking.kind != "removal"
+
+
+def test_an_application_in_an_attachment_and_a_read_receipt() -> None:
+    attached = parse_message(
+        _mail(
+            "Hei,\n\nLiitteenä Myllykankaan Setlementti ry:n hakemus Kelan "
+            "ajanvarausjärjestelmän rekisteriin.\n\nYstävällisin terveisin\n\nAnu Karvonen\n"
+            "sosiaaliohjaaja\nMyllykankaan Setlementti ry\npuh. 044 517 6628\n",
+            subject="Hakemus: Kelan ajanvarausjärjestelmän rekisteri",
+            sender="anu@setlementti.example.fi",
+        )
+    )
+    assert attached.kind == "request"
+    assert attached.organization_name == "Myllykankaan Setlementti ry"
+    receipt = (
+        b"From: a@example.fi\r\nTo: tekninentuki@kela.fi\r\nSubject: Luettu: Rekisteri\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+        b'report-type=disposition-notification; boundary="r"\r\n\r\n--r\r\n'
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nViesti luettiin.\r\n--r\r\n"
+        b"Content-Type: message/disposition-notification\r\n\r\n"
+        b"Final-Recipient: rfc822; a@example.fi\r\nDisposition: manual-action/MDN-sent-manually;"
+        b" displayed\r\n--r--\r\n"
+    )
+    assert parse_message(receipt).kind == "autoreply"

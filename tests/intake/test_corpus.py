@@ -154,6 +154,16 @@ UNSEEN8_FLOORS = _floors(0.92)
 # in a reply that first explains itself (v916).
 UNSEEN9_FLOORS = _floors(0.92, organization_name=0.84, justification=0.75, missing=0.84)
 
+# The tenth blind-written set (tests/fixtures/unseen10: what mail clients do to text) scored
+# first: kind 81 %, Business ID 92 %, organization name, justification and contact name 85 %,
+# contact phone 62 %, missing 69 %. Its misses led to: invisible characters (zero-width space,
+# no-break spaces) inside an ID or a phone number, fields between bars on one line and an
+# unlabelled name among them, "Liitteenä X ry:n hakemus" as an application, "our association
+# is X ry", "here are our details" and "sent from my phone" as no reason, a read receipt
+# (RFC 8098) as an autoreply. Still missed: a phone number in a Word table whose cells became
+# paragraphs (v1012).
+UNSEEN10_FLOORS = _floors(0.92, contact_phone=0.84)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -165,6 +175,7 @@ BLIND_SETS = {
     "unseen7": (16, UNSEEN7_FLOORS),
     "unseen8": (16, UNSEEN8_FLOORS),
     "unseen9": (16, UNSEEN9_FLOORS),
+    "unseen10": (16, UNSEEN10_FLOORS),
 }
 
 

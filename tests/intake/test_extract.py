@@ -243,6 +243,7 @@ def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
         "Jag skriver på uppdrag av Bergbyns Hembygdsförening rf, som vill ansluta sig",
         "Yhdistyksemme nimi on Testikylän Seniorit ry.",
         "We are Testville Helpers ry, a small charity.",
+        "Our association is Kaislaranta Women’s Club ry, Business ID 3103173-1.",
         "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8",
     ]
     for number, (rx, needs, sentence) in enumerate(
@@ -500,3 +501,24 @@ def test_business_ids_wrapped_over_a_line_or_of_a_partner_and_names_with_a_remar
     assert remark.organization_name.value == "Kotihoito Tuulia Oy"
     unit = _extract("Organisaatio: Routasalmen Setlementti ry, nuorisotyö\n")
     assert unit.organization_name.value == "Routasalmen Setlementti ry, nuorisotyö"
+
+
+def test_what_mail_clients_leave_in_the_text() -> None:
+    # A zero-width space in the ID, no-break spaces in the phone, fields between bars.
+    bars = _extract(
+        "Moi! Tässä tiedot: Y-tunnus 3969390\u200b-8 | Tervaniemen Työttömät ry | Perustelu: "
+        "autamme jäseniä Kela-asioissa | Yhteyshenkilö Arto Nyman, arto@example.org | puh +358\u200b\u00a040"
+        "\u00a0627\u00a01195\n\nLähetetty Samsung Galaxy -älypuhelimesta.\n"
+    )
+    assert bars.business_id.normalized == "3969390-8" and bars.business_id.valid
+    assert bars.organization_name.value == "Tervaniemen Työttömät ry"
+    assert bars.justification.value == "autamme jäseniä Kela-asioissa"
+    assert bars.contact_phone.value.startswith("+358")
+    # "Our association is X ry"; "Here are our details." and "Sent from my iPhone" give no reason.
+    prose = _extract(
+        "Hi,\n\nHere are our details.\n\nOur association is Kaislaranta Women’s Club ry, "
+        "Business ID 3103173-1. We run a weekly advice desk for immigrant women who need help "
+        "with Kela.\n\nSent from my iPhone\n"
+    )
+    assert prose.organization_name.value == "Kaislaranta Women’s Club ry"
+    assert prose.justification.value.startswith("We run a weekly advice desk")
