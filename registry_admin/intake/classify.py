@@ -326,6 +326,9 @@ def classify(
     if subject.rstrip().endswith("?") and own.business_id is None:
         # "Tarvitseeko kunnan hakea rekisteriin?": a question about applying is not one.
         return Classification(OTHER, "a question in the subject, no Business ID given")
+    if own.labelled_fields < 2 and text.count("?") >= 3:
+        # "Can we book ...? Must the client be present? ...": questions before applying.
+        return Classification(OTHER, "questions about the service")
     if items >= 2 and _intent(document):
         return Classification(REQUEST, "asks to join the registry")
     asks = "?" in text

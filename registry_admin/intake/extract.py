@@ -795,6 +795,7 @@ _NAME_STOP = {
     "Kela", "FPA", "Hei", "Hej", "Hello", "Terveisin", "Dear", "The", "We", "Our", "Vi", "Me",
     "Moi", "Moi!", "Moikka", "Terve", "Heippa", "Hejsan", "Hi", "Hey", "Hei!", "Hej!",
     "Liitteenä", "Ohessa", "Tässä", "Bifogat", "Attached", "Här",
+    "Därför", "Siksi", "Joten", "Therefore", "Nu", "Nyt", "Now", "Dessutom", "Lisäksi",
     "Tack", "Kiitos", "Thanks", "Best", "Mvh", "Med", "Ystävällisin", "Yhteyshenkilö",
     "A", "An", "This", "It", "Se", "Det", "Tämä", "I", "Jag", "Minä",
 }  # fmt: skip
@@ -1116,7 +1117,8 @@ _ORG_IN_PROSE = [
             0,
         ),
         (
-            r"\b(?i:on\s+behalf\s+of(?:\s+the)?(?:\s+our\s+(?:company|association|organi[sz]ation|"
+            r"\b(?i:(?:on\s+behalf\s+of|writing\s+(?:to\s+you\s+)?from)(?:\s+the)?"
+            r"(?:\s+our\s+(?:company|association|organi[sz]ation|"
             r"foundation|charity|club))?)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*"
             r"(?:\b(?:to|and)\b|,|\.|$)",
             0,
@@ -1176,7 +1178,7 @@ _ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
         r"avslutar|upphör|closing|has\s+been"
     ).search,
     Caseless(r"vi\s+är|we\s+are|olemme").search,
-    Caseless(r"on\s+behalf\s+of").search,
+    Caseless(r"on\s+behalf\s+of|writing\s+").search,
     lambda sentence: "puolesta" in sentence,
     lambda sentence: "(" in sentence,
     Caseless(r"på\s+uppdrag\s+av").search,
@@ -1346,13 +1348,14 @@ _ANSWERABLE = frozenset(
 
 
 def _unlabelled_name_among_fields(lines: list[Line], labels: dict[int, LabelHit]) -> _Found | None:
-    """In a form written on one line, the piece without a label that is a name with a legal
-    form ("Y-tunnus 1234567-8 | Tervaniemen Työttömät ry | Perustelu: ...")."""
+    """A line of the writer's own, or a piece of a form written on one line, that is nothing
+    but a name with a legal form ("Y-tunnus 1234567-8 | Tervaniemen Työttömät ry | ...")."""
     for position, line in enumerate(lines):
         text = line.text
         if (
-            line.field_of_line
+            (line.field_of_line or not (line.signature or line.closing or line.quoted))
             and position not in labels
+            and not _BULLET.match(text)  # an item of a list says something of its own
             and len(text.split()) <= 8
             and _ORG_SUFFIX.search(text)
             and not any(ch.isdigit() for ch in text)

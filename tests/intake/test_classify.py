@@ -180,3 +180,17 @@ def test_an_application_in_an_attachment_and_a_read_receipt() -> None:
         b" displayed\r\n--r--\r\n"
     )
     assert parse_message(receipt).kind == "autoreply"
+
+
+def test_questions_before_applying_are_no_application() -> None:
+    message = parse_message(
+        _mail(
+            "Hej,\n\nvår förening (Björnås Hälsoförening rf, FO-nummer 3779951-4) funderar på "
+            "att ansöka om tillgång till FPA:s tidsbokningssystem.\n\nKan vi boka tider bara "
+            "till telefonservicen? Måste klienten vara närvarande? Behöver varje frivillig ett "
+            "eget användarnamn?\n\nElin Westerlund\ntfn 040 833 1925\n",
+            subject="Fråga om tidsbokningen",
+            sender="elin@bjornas.example.fi",
+        )
+    )
+    assert message.kind == "other"

@@ -164,6 +164,15 @@ UNSEEN9_FLOORS = _floors(0.92, organization_name=0.84, justification=0.75, missi
 # paragraphs (v1012).
 UNSEEN10_FLOORS = _floors(0.92, contact_phone=0.84)
 
+# The eleventh blind-written set (tests/fixtures/unseen11: Swedish and English mail) scored
+# first: kind 88 %, Business ID 100 %, organization name 75 %, justification 83 %, contact
+# items 92-100 %, missing 83 %. Its misses led to: sentence adverbs ("Därför") are no names, a
+# name with a legal form standing alone on a line of its own, "I am writing from X Oy", and
+# three questions or more without a form are questions, not an application. Still missed: a
+# unit after its municipality in prose (v1111), a phishing mail without spam words (v1112),
+# and a sentence about who advised the writer taken as a reason (v1113).
+UNSEEN11_FLOORS = _floors(0.92, organization_name=0.84, justification=0.84, contact_email=0.84)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -176,6 +185,7 @@ BLIND_SETS = {
     "unseen8": (16, UNSEEN8_FLOORS),
     "unseen9": (16, UNSEEN9_FLOORS),
     "unseen10": (16, UNSEEN10_FLOORS),
+    "unseen11": (16, UNSEEN11_FLOORS),
 }
 
 

@@ -522,3 +522,20 @@ def test_what_mail_clients_leave_in_the_text() -> None:
     )
     assert prose.organization_name.value == "Kaislaranta Women’s Club ry"
     assert prose.justification.value.startswith("We run a weekly advice desk")
+
+
+def test_a_name_standing_alone_and_a_company_written_from() -> None:
+    alone = _extract(
+        "Moi\n\nHaluttais päästä kelan ajanvarausjärjestelmän rekisteriin.\n\n"
+        "Salmenkylän Nuorisoseura ry\nytunnus 20062516\npuh 040 518 7734\n"
+    )
+    assert alone.organization_name.value == "Salmenkylän Nuorisoseura ry"
+    written = _extract(
+        "Hello,\n\nI am writing from Talousapu Pohjola Oy. We do debt advice.\n\n"
+        "Our Y-tunnus is 3844267-2.\n"
+    )
+    assert written.organization_name.value == "Talousapu Pohjola Oy"
+    adverb = _extract(
+        "Därför ansöker vi nu för Norrnäs kommun. Våra socialarbetare hjälper klienter.\n"
+    )
+    assert adverb.organization_name is None or adverb.organization_name.value != "Därför"
