@@ -313,7 +313,10 @@ def classify(
         return Classification(REMOVAL, "asks to be removed")
     # A reply that gives all five items where the quoted mail gives none (an answer to Kela's
     # instructions) is an application of its own.
-    complete_answer = items == 5 and quoted.business_id is None and quoted.labelled_fields < 2
+    answers_kela = any(segment.zone == KELA for segment in document.segments)
+    complete_answer = (items == 5 or (answers_kela and items >= 3)) and (
+        quoted.business_id is None and quoted.labelled_fields < 2
+    )
     if (
         own.labelled_fields < 5
         and not complete_answer

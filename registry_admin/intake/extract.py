@@ -167,6 +167,8 @@ _HEADER_FIELD = re.compile(
 _FROM_FIELD = re.compile(r"^\*?(?:from|från|lähettäjä|von|de|van|fra)\*?\s*:", re.I)
 _ATTRIBUTION = re.compile(
     r"(?:\b(?:wrote|kirjoitti|skrev|schrieb|a écrit|escribió|heeft geschreven)\s*:?\s*$)|"
+    # "X kirjoitti 2025-06-27 11:20:", "X skrev 27.6.2025 kl. 11.20:": the date after the verb
+    r"(?:\b(?:wrote|kirjoitti|skrev|schrieb)(?:\s+(?:klo\.?|kl\.?|at)?\s*[\d.:\-/]+){1,3}\s*:\s*$)|"
     r"(?:^(?:on|am|le|den|op)\b.{5,200}(?:wrote|skrev|schrieb|écrit)\b)",
     re.I,
 )
@@ -582,7 +584,7 @@ _APPLICANT_QUALIFIERS = {
     "organisationens", "föreningens", "företagets", "sökandens", "stiftelsens",
     "the", "our", "organisation's", "organization's", "company's", "applicant's",
     "association's", "organisation’s", "organization’s", "oma", "vårt",
-    "meidän", "vår", "våran", "omamme", "my",
+    "meidän", "vår", "våran", "omamme", "my", "company", "organisation", "organization",
 }  # fmt: skip
 _BID_SHAPE = re.compile(r"^(?:FI\s?)?\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b", re.I)
 
@@ -1076,7 +1078,7 @@ _DEFERRAL = Caseless(
 )
 _DEFERRAL_VERB = Caseless(
     r"skick|lämna|återkom|kommer|lähet|toimit|tulee|palaa|send|provide|deliver|follow|"
-    r"get\s+back|submit"
+    r"get\s+back|submit|täydennä|komplettera|complete|supplement"
 )
 # "Tavoitatte minut tästä osoitteesta", "reply to this address": the sender's own address.
 _THIS_ADDRESS = Caseless(
@@ -1495,6 +1497,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         value = _clean_value(text) if name != "justification" else _collapse(text).rstrip(" |")
         if not value or _ABSENT.match(value):
             continue
+        if len(value) < 200 and _DEFERRAL.search(value) and _DEFERRAL_VERB.search(value):
+            continue  # "täydennän tämän kohdan ensi viikolla": announced, not given
         last_line, last_offset, last_text = pieces[-1]
         end = last_offset + len(last_text.rstrip())
         if last_line is not first_line:

@@ -194,3 +194,22 @@ def test_questions_before_applying_are_no_application() -> None:
         )
     )
     assert message.kind == "other"
+
+
+def test_an_application_below_kelas_instructions_quoted_with_a_dated_attribution() -> None:
+    message = parse_message(
+        (
+            "From: veikko@ensiaskel.example.org\r\nTo: tekninentuki@kela.fi\r\n"
+            "Subject: Re: Kelan ajanvarausjärjestelmän rekisteri\r\n"
+            "In-Reply-To: <instructions@kela.fi>\r\nMessage-ID: <e1@ensiaskel.example.org>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Hei!\n\nTässä pyytämänne tiedot:\n\nY-tunnus – ei vielä\n"
+            "Yhdistyksen nimi – Korppilan Ensiaskel ry\nPerustelut – Tuemme vankilasta "
+            "vapautuvia ihmisiä.\nYhteyshenkilö – Veikko Rautiainen\n"
+            "Yhteystiedot – veikko@ensiaskel.example.org / 044 207 5519\n\n"
+            "Kelan tekninen tuki kirjoitti 2025-06-27 11:20:\n> Hei,\n> pyydämme seuraavat "
+            "tiedot:\n> 1) organisaation Y-tunnus, esim. 1234567-8\n> 2) organisaation nimi\n"
+        ).encode()
+    )
+    assert message.kind == "request"
+    assert message.organization_name == "Korppilan Ensiaskel ry"

@@ -173,6 +173,16 @@ UNSEEN10_FLOORS = _floors(0.92, contact_phone=0.84)
 # and a sentence about who advised the writer taken as a reason (v1113).
 UNSEEN11_FLOORS = _floors(0.92, organization_name=0.84, justification=0.84, contact_email=0.84)
 
+# The twelfth blind-written set (tests/fixtures/unseen12) follows the corpus's own mix of kinds,
+# languages and shapes, as the next 16 messages to arrive might. First score: kind 94 %,
+# Business ID 92 %, organization name 92 %, justification 77 %, contact items 92 %, missing
+# 85 %. Its misses led to: "Company registration no." is the applicant's, an item announced
+# for later ("täydennän ensi viikolla") is not given, and an application below Kela's quoted
+# instructions, whose attribution carries a date after "kirjoitti", is a request. Still missed:
+# where a prose justification begins and ends, a contact named after the writer (v1202), an
+# organization's details only in its signature (v1214), a removal's name in prose (v1215).
+UNSEEN12_FLOORS = _floors(0.92, justification=0.76, organization_name=0.84, missing=0.84)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -186,6 +196,7 @@ BLIND_SETS = {
     "unseen9": (16, UNSEEN9_FLOORS),
     "unseen10": (16, UNSEEN10_FLOORS),
     "unseen11": (16, UNSEEN11_FLOORS),
+    "unseen12": (16, UNSEEN12_FLOORS),
 }
 
 

@@ -539,3 +539,13 @@ def test_a_name_standing_alone_and_a_company_written_from() -> None:
         "Därför ansöker vi nu för Norrnäs kommun. Våra socialarbetare hjälper klienter.\n"
     )
     assert adverb.organization_name is None or adverb.organization_name.value != "Därför"
+
+
+def test_an_item_announced_for_later_and_a_company_registration_number() -> None:
+    later = _extract(
+        "Y-tunnus: 3104581-8\nPerustelut: täydennän tämän kohdan ensi viikolla, kun olen "
+        "käynyt asian läpi johtoryhmän kanssa\n"
+    )
+    assert later.justification is None
+    company = _extract("Company registration no. (Y-tunnus): 3427952 – 1\n")
+    assert company.business_id.normalized == "3427952-1"
