@@ -163,6 +163,9 @@ def _intent(document: Document) -> bool:
             continue
         for sentence in _SENTENCE_END.split(line.text):
             if sentence.rstrip().endswith("?"):
+                # "Saisimmeko pääsyn järjestelmään?" asks to join; other questions do not.
+                if _POLITE_ASK.match(sentence) and _INTENT_OBJECT.search(sentence):
+                    return True
                 continue
             if _INTENT.search(sentence) and _INTENT_OBJECT.search(sentence):
                 return True
@@ -247,6 +250,14 @@ def _asks_removal(subject: str, text: str) -> bool:
     )
 
 
+# "Saisimmeko pääsyn järjestelmään?", "Kunde vi få tillgång?", "Could X please be added?":
+# asking to join, phrased as a question.
+_POLITE_ASK = re.compile(
+    r"\s*(?:saisimmeko|saisimmekohan|voisimmeko|voisimmekohan|pääsisimmekö|"
+    r"(?:kunde|kan|skulle|får)\s+vi|(?:could|can|may)\s+we|"
+    r"(?:could|can|may|would)\s+.{0,80}?\bbe\s+(?:added|registered|included))\b",
+    re.I,
+)
 # "Kunde ni avregistrera oss?", "Voitteko poistaa meidät?": a request phrased as a question.
 _POLITE_REQUEST = re.compile(
     r"\s*(?:kunde|kan|skulle|voisitteko|voitteko|voisitko|voitko|could|can|would|will)\s+"

@@ -1018,6 +1018,8 @@ _CONTACT_TRIGGER = Caseless(
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|ota\s+minuun\s+yhteyttä|"
     r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa|"
     r"(?:mun|minun|meidän|oma)\s+(?:puhelin)?numero|numeroni|puhelinnumero(?:ni|mme)|"
+    r"(?:minut|meidät)\s+saa\s+(?:\w+\s+)?kiinni|når\s+(?:mig|oss)|"
+    r"you\s+can\s+reach\s+(?:me|us)|"
     r"mitt\s+(?:telefon)?nummer|my\s+(?:phone\s+)?number|"
     # "I am the contact person: Jane Smith": the role word and a colon introduce the name
     r"(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\s*:|"
@@ -1102,7 +1104,7 @@ _ORG_IN_PROSE = [
         ),
         # "täällä Hyvinvointisäätiö Toivossa on pohdittu": the body's name in the inessive.
         (
-            r"\b(?i:täällä)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,60}?)(?::ssa|:ssä|ssa|ssä)\b",
+            r"\b(?i:täällä|meillä)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,60}?)(?::ssa|:ssä|ssa|ssä)\b",
             0,
         ),
         (
@@ -1174,7 +1176,7 @@ _ORG_IN_PROSE = [
 # sentences have none of the verbs, phrases and parentheses that name the applicant.
 _ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     Caseless(r"olemme|olen").search,
-    Caseless(r"täällä").search,
+    Caseless(r"täällä|meillä").search,
     re.compile(
         r"halua|hakee|anoo|ansöker|vill|önskar|would|wishes|applying|lopettaa|lakkaa|har\s|"
         r"avslutar|upphör|closing|has\s+been"

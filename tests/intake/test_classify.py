@@ -213,3 +213,32 @@ def test_an_application_below_kelas_instructions_quoted_with_a_dated_attribution
     )
     assert message.kind == "request"
     assert message.organization_name == "Korppilan Ensiaskel ry"
+
+
+def test_asking_to_join_in_a_question_is_an_application_and_asking_kela_to_check_is_not() -> None:
+    for body, subject in [
+        (
+            "Hei vaan,\n\nmeillä Routasalmen Eläkeläiset ry:ssä moni jäsen tarvitsee apua Kelan "
+            "asioissa. Saisimmeko siis pääsyn tähän teidän ajanvarausjärjestelmään? Y-tunnus "
+            "on 3395448-4.\n\nMinut saa parhaiten kiinni puhelimella, 040 718 2295.\n\n"
+            "Ystävällisesti\nRaili Kemppainen\nsihteeri\n",
+            "Ajanvarausjärjestelmä",
+        ),
+        (
+            "Hej!\n\nKunde vi få tillgång till FPA:s tidsbokningssystem? Vår diakonimottagning "
+            "hjälper många med FPA-ärenden.\n\nNi når mig på 040 662 9017.\n\nHälsningar\n"
+            "Hanna Nyholm\n",
+            "Tidsbokning via FPA",
+        ),
+    ]:
+        message = parse_message(_mail(body, subject))
+        assert message.kind == "request", subject
+        assert message.contact_phone is not None, subject
+    checking = parse_message(
+        _mail(
+            "Hello,\n\nCould you check whether we are already registered? A former employee may "
+            "have applied in 2023.\n\nGrace Mensah\n",
+            "Registry question",
+        )
+    )
+    assert checking.kind == "other"

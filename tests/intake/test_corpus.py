@@ -183,6 +183,21 @@ UNSEEN11_FLOORS = _floors(0.92, organization_name=0.84, justification=0.84, cont
 # organization's details only in its signature (v1214), a removal's name in prose (v1215).
 UNSEEN12_FLOORS = _floors(0.92, justification=0.76, organization_name=0.84, missing=0.84)
 
+# The thirteenth and fourteenth blind-written sets follow the corpus's mix again, unseen13
+# leaning to prose letters and unseen14 to labelled forms of every shape. First scores:
+# unseen13 kind 75 %, Business ID 77 %, organization name, justification and contact name
+# 69 %, missing 85 %; unseen14 kind 94 %, Business ID 100 %, organization name 92 %,
+# justification 77 %, contact items 92-100 %, missing 92 %. Their misses led to: asking to
+# join in a question ("Saisimmeko pääsyn?", "Kunde vi få tillgång?", "could X be added?") is an
+# application, while asking Kela to check something is not; "meillä X ry:ssä"; "minut saa
+# kiinni", "ni når mig" and "you can reach us" mark a contact sentence. Still missed: a
+# follow-up sent from a phone under an English quote header (v1306), a contact named beside
+# a colleague (v1309, v1405), and several justifications' first or last sentence.
+UNSEEN13_FLOORS = _floors(
+    0.92, kind=0.87, is_request=0.87, organization_name=0.76, contact_name=0.76, missing=0.84
+)
+UNSEEN14_FLOORS = _floors(0.84, kind=0.87, is_request=0.87, justification=0.69)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -197,6 +212,8 @@ BLIND_SETS = {
     "unseen10": (16, UNSEEN10_FLOORS),
     "unseen11": (16, UNSEEN11_FLOORS),
     "unseen12": (16, UNSEEN12_FLOORS),
+    "unseen13": (16, UNSEEN13_FLOORS),
+    "unseen14": (16, UNSEEN14_FLOORS),
 }
 
 
