@@ -670,6 +670,8 @@ def _free_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
     if not found:
         # A heading on a line of its own ("Why we need it"), its value on the lines below.
         heading = body.strip()
+        if heading.isupper() and len(heading) > 3:
+            heading = heading.capitalize()  # "MIKSI HAEMME", a heading in capitals
         words = heading.split()
         if (
             1 <= len(words) <= 5
@@ -976,6 +978,7 @@ def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ\"“])")
 _INTENT = Caseless(
     r"liittyä|liittymään|haemme|hakee|hakea|hakemus|anomme|anoo|päästä|rekisteröity|rekisteröidä|"
+    r"komma\s+med|vara\s+med|tulla\s+mukaan|"
     r"ansökan|"
     r"lisätä|lisäämiseksi|ansluta|ansöker|ansöka|bli\s+(?:tillagd|registrerad)|läggas\s+till|"
     r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b"
@@ -1326,6 +1329,7 @@ class _Found:
 
 
 _PROSE_FIELDS = frozenset({"organization_name", "justification", "name"})
+_RULE = re.compile(r"^\s*[-=_~*]{3,}\s*$")
 # A name that ends at its legal form, then a remark in brackets ("X Oy (kotipalvelut)", "X ry
 # (3304585-4)") or, read from prose, a word more ("X ry Kuohujoelta").
 _REMARK_AFTER_FORM = re.compile(
@@ -1482,7 +1486,10 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         pieces: list[tuple[Line, int, str]] = []
         if rest.strip():
             pieces.append((line, hit.value_start, rest))
-        pieces.extend((lines[j], 0, lines[j].text) for j in continuation)
+        # (a heading's underline, "------------", is no part of its value)
+        pieces.extend(
+            (lines[j], 0, lines[j].text) for j in continuation if not _RULE.match(lines[j].text)
+        )
         if name in ("contact_details", "email", "phone", "contact_name"):
             # Sub-labels ("Sähköposti: ...") below a contact heading are read by their own hit.
             for piece_line, offset, piece in pieces:

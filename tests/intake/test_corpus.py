@@ -190,13 +190,14 @@ UNSEEN12_FLOORS = _floors(0.92, justification=0.76, organization_name=0.84, miss
 # justification 77 %, contact items 92-100 %, missing 92 %. Their misses led to: asking to
 # join in a question ("Saisimmeko pääsyn?", "Kunde vi få tillgång?", "could X be added?") is an
 # application, while asking Kela to check something is not; "meillä X ry:ssä"; "minut saa
-# kiinni", "ni når mig" and "you can reach us" mark a contact sentence. Still missed: a
+# kiinni", "ni når mig" and "you can reach us" mark a contact sentence; a heading in capitals
+# over an underline; "komma med" as joining. Still missed: a
 # follow-up sent from a phone under an English quote header (v1306), a contact named beside
 # a colleague (v1309, v1405), and several justifications' first or last sentence.
 UNSEEN13_FLOORS = _floors(
     0.92, kind=0.87, is_request=0.87, organization_name=0.76, contact_name=0.76, missing=0.84
 )
-UNSEEN14_FLOORS = _floors(0.84, kind=0.87, is_request=0.87, justification=0.69)
+UNSEEN14_FLOORS = _floors(0.84, kind=0.87, is_request=0.87)
 
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {

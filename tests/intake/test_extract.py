@@ -549,3 +549,18 @@ def test_an_item_announced_for_later_and_a_company_registration_number() -> None
     assert later.justification is None
     company = _extract("Company registration no. (Y-tunnus): 3427952 – 1\n")
     assert company.business_id.normalized == "3427952-1"
+
+
+def test_a_heading_in_capitals_and_joining_said_in_swedish() -> None:
+    headed = _extract(
+        "Hyvää päivää,\n\nORGANISAATIO\n------------\nNimi: Muistiyhdistys ry\n"
+        "Y-tunnus: 2129945-1\n\nMIKSI HAEMME\n------------\nMuistineuvojamme tapaavat "
+        "viikoittain muistisairaita. Voisimme varata ajan yhdessä perheen kanssa.\n\n"
+        "YHTEYSHENKILÖ\n-------------\nNimi: Riitta Pölönen\nPuhelin: 044 905 3318\n"
+    )
+    assert headed.justification.value.startswith("Muistineuvojamme tapaavat")
+    joining = _extract(
+        "Hej,\n\nvi skulle gärna vilja komma med i registret för FPA:s tidsbokning. Vi hjälper "
+        "äldre i skärgården med pappersarbete och ärenden.\n\nFO-nummer: 3104581-8\n"
+    )
+    assert joining.justification.value.startswith("Vi hjälper äldre")
