@@ -134,6 +134,7 @@ _REMOVAL = Caseless(
 _REGISTRY_WORD = re.compile(r"rekister\w*|register\w*|registr\w*", re.I)
 _FOLLOWUP_WORDS = Caseless(
     r"puuttui|puuttuivat|puuttuu|unohtui|unohtu\w*|täydennä\w*|täydennyksenä|lisäyksenä|korjaus|"
+    r"jäi(?:vät)?\s+(?:\w+\s+)?pois|föll\s+bort|left\s+out|"
     r"korjattu|saknades|saknas|glömde|komplettering|kompletterar|rättelse|was\s+missing|"
     r"were\s+missing|forgot|missing\s+from|supplement|correction|as\s+requested|"
     r"pyytämänne|pyysitte|som\s+ni\s+bad\s+om|edellise\w*\s+viesti\w*|förra\s+meddelande|"
@@ -273,7 +274,7 @@ def _completes_earlier(own: Extraction, quoted: Extraction, text: str) -> bool:
     if own.labelled_fields < 1 and own.business_id is None:
         # A reply that says it completes a request may give the missing item in prose alone
         # ("edellisestä puuttui yhteyshenkilö: ... toimii Maija Mäkinen").
-        if own.contact_name is None and own.organization_name is None:
+        if own.contact_name is None and own.organization_name is None and own.justification is None:
             return False
         said = _says_followup(text)
         if not said:

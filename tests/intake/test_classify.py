@@ -242,3 +242,23 @@ def test_asking_to_join_in_a_question_is_an_application_and_asking_kela_to_check
         )
     )
     assert checking.kind == "other"
+
+
+def test_a_reply_that_gives_the_reason_left_out_of_the_application_is_a_followup() -> None:
+    message = parse_message(
+        (
+            "From: sari@keskivaskimaa.example.fi\r\nTo: tekninentuki@kela.fi\r\n"
+            "Subject: VS: Kelan ajanvarausjärjestelmän rekisteri\r\n"
+            "In-Reply-To: <first@keskivaskimaa.example.fi>\r\n"
+            "Message-ID: <second@keskivaskimaa.example.fi>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Hei vielä,\n\nedellisestä viestistäni jäivät perustelut pois, pahoittelut siitä. "
+            "Aikuissosiaalityössä tapaamme päivittäin asiakkaita, joiden asumistukiasia on "
+            "jumissa.\n\nSari Honkanen\n\n________________________________\n"
+            "From: Honkanen Sari <sari@keskivaskimaa.example.fi>\nSent: Monday, August 18, 2025\n"
+            "To: tekninentuki@kela.fi\nSubject: Kelan ajanvarausjärjestelmän rekisteri\n\n"
+            "Y-tunnus\n3514660-8\nOrganisaatio\nKeski-Vaskimaan hyvinvointialue\n"
+            "Yhteyshenkilö\nSari Honkanen\n"
+        ).encode()
+    )
+    assert message.kind == "followup"

@@ -191,12 +191,10 @@ UNSEEN12_FLOORS = _floors(0.92, justification=0.76, organization_name=0.84, miss
 # join in a question ("Saisimmeko pääsyn?", "Kunde vi få tillgång?", "could X be added?") is an
 # application, while asking Kela to check something is not; "meillä X ry:ssä"; "minut saa
 # kiinni", "ni når mig" and "you can reach us" mark a contact sentence; a heading in capitals
-# over an underline; "komma med" as joining. Still missed: a
-# follow-up sent from a phone under an English quote header (v1306), a contact named beside
-# a colleague (v1309, v1405), and several justifications' first or last sentence.
-UNSEEN13_FLOORS = _floors(
-    0.92, kind=0.87, is_request=0.87, organization_name=0.76, contact_name=0.76, missing=0.84
-)
+# over an underline; "komma med" as joining; a reply that gives the reason left out of the
+# application ("jäivät perustelut pois") is a follow-up. Still missed: a contact named beside a
+# colleague (v1309, v1405), and several justifications' first or last sentence.
+UNSEEN13_FLOORS = _floors(0.84)
 UNSEEN14_FLOORS = _floors(0.84, kind=0.87, is_request=0.87)
 
 # Each blind-written set with its number of messages and its floors.
