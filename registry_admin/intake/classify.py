@@ -49,7 +49,9 @@ _AUTOREPLY_SUBJECT = re.compile(
 )
 _REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:re|sv|vs|aw|antw|vast|svar)\s*:", re.I)
 _REGISTRY_SUBJECT = re.compile(
-    r"ajanvaraus\s*järjestelmä|tidsbokningssystem|booking system|rekister|register|registr", re.I
+    r"ajanvaraus\s*järjestelmä|tidsbokning|booking system|rekister|register|registr|"
+    r"ajanvarau|appointment\s+booking",
+    re.I,
 )
 # Searched in the lower-cased text, without re.I: the same matches (the patterns are written in
 # lower case; checked below), three times faster.

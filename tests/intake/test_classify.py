@@ -262,3 +262,16 @@ def test_a_reply_that_gives_the_reason_left_out_of_the_application_is_a_followup
         ).encode()
     )
     assert message.kind == "followup"
+
+
+def test_a_letter_under_a_subject_about_the_booking_system_is_an_application() -> None:
+    message = parse_message(
+        _mail(
+            "Bästa mottagare,\n\nJag är ordförande för Sandholms Seniorhjälp rf. Vårt "
+            "FO-nummer är 30726195.\n\nMånga av dem vi besöker klarar inte av att nå FPA per "
+            "telefon.\n\nKontaktperson är undertecknad, tfn 0457 318 2240.\n\n"
+            "Vänliga hälsningar\nBo Lindholm\nordförande\n",
+            subject="Ansökan om tillgång till FPA:s tidsbokning",
+        )
+    )
+    assert message.kind == "request"

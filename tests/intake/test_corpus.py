@@ -204,6 +204,14 @@ UNSEEN14_FLOORS = _floors(0.84, kind=0.87, is_request=0.87)
 # dropped: it took a removal's reason and a form's name for reasons in earlier sets.
 UNSEEN16_FLOORS = _floors(0.84, missing=0.76)
 
+# The fifteenth blind-written set (tests/fixtures/unseen15: the corpus's mix from careless and
+# careful writers) scored first: kind 94 %, Business ID 92 %, organization name 85 %,
+# justification 69 %, contact items 92-100 %, missing 92 %. One rule came of it: a subject
+# about the booking system ("Ansökan om tillgång till FPA:s tidsbokning") marks a letter that
+# gives the items as an application. Justifications that begin with the writer introducing
+# themselves are still read whole.
+UNSEEN15_FLOORS = _floors(0.84, justification=0.61, contact_phone=0.84)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -220,6 +228,7 @@ BLIND_SETS = {
     "unseen12": (16, UNSEEN12_FLOORS),
     "unseen13": (16, UNSEEN13_FLOORS),
     "unseen14": (16, UNSEEN14_FLOORS),
+    "unseen15": (16, UNSEEN15_FLOORS),
     "unseen16": (16, UNSEEN16_FLOORS),
 }
 
