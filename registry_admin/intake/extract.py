@@ -978,7 +978,7 @@ def _bid_candidates(lines: list[Line], labels: dict[int, tuple[LabelHit, int]]) 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ\"“])")
 _INTENT = Caseless(
     r"liittyä|liittymään|haemme|hakee|hakea|hakemus|anomme|anoo|päästä|rekisteröity|rekisteröidä|"
-    r"komma\s+med|vara\s+med|tulla\s+mukaan|"
+    r"komma\s+med|vara\s+med|tulla\s+mukaan|få\s+tillgång|införd|get\s+access|"
     r"ansökan|"
     r"lisätä|lisäämiseksi|ansluta|ansöker|ansöka|bli\s+(?:tillagd|registrerad)|läggas\s+till|"
     r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b"
@@ -998,11 +998,12 @@ _ADMIN = Caseless(
     r"undersigned|kiitos|tack\b|thank|vastaamme|svarar\s+gärna|happy\s+to\s+answer|"
     r"look(?:ing)?\s+forward|hope\s+to\s+hear|ser\s+fram\s+emot|odotamme\s+vastaust|"
     r"tavoitettavissa|\bnås\b|can\s+be\s+reached|ennallaan|oförändrad\w*|unchanged|"
+    r"toimitan|\w+mme\s+puolesta|skickar\s+(?:härmed\s+)?(?:vår\s+)?ansökan|"
     r"here\s+are\s+(?:our|the)\s+details|tässä\s+(?:ovat\s+)?(?:tiedot|tietomme)|"
     r"här\s+(?:är|kommer)\s+(?:våra\s+)?uppgifter|"
     r"lähetetty\s+\S+(?:\s+\S+)?\s*-?\s*(?:älypuhelimesta|puhelimesta|iphonesta|ipadista)|"
     r"sent\s+from\s+my|skickat\s+från\s+min|"
-    r"kysyttävää|frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
+    r"kysyttävää|vid\s+frågor|eventuella\s+frågor|har\s+ni\s+frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
     r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message"
 )
 _ADMIN_FOR = re.compile(
@@ -1078,7 +1079,7 @@ _INTRODUCTION = re.compile(
 # "Motiveringen skickar vår ordförande senare": an item announced for later is not given.
 _DEFERRAL = Caseless(
     r"\b(?:senare|längre\s+fram|myöhemmin|jälkikäteen|later|separately|erikseen|separat|"
-    r"så\s+snart|as\s+soon\s+as|heti\s+kun|kunhan|"
+    r"så\s+snart|as\s+soon\s+as|"
     r"in\s+a\s+separate|next\s+week|ensi\s+viikolla|nästa\s+vecka)\b"
 )
 _DEFERRAL_VERB = Caseless(
@@ -1626,8 +1627,12 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 continue
             if _ADMIN.search(sentence) or _ADMIN_FOR.search(sentence) or _BID.search(sentence):
                 continue
-            if _INTENT.search(sentence) and _INTENT_OBJECT.search(sentence):
-                continue
+            if (
+                _INTENT.search(sentence)
+                and _INTENT_OBJECT.search(sentence)
+                and not _BECAUSE.search(sentence)
+            ):
+                continue  # asks to join; "... eftersom ..." gives its reason as well
             if len(sentence.split()) < 4 or sentence.rstrip().endswith("?"):
                 continue
             prose_reason.append((line, offset, offset + len(sentence), sentence))

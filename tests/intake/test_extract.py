@@ -564,3 +564,22 @@ def test_a_heading_in_capitals_and_joining_said_in_swedish() -> None:
         "äldre i skärgården med pappersarbete och ärenden.\n\nFO-nummer: 3104581-8\n"
     )
     assert joining.justification.value.startswith("Vi hjälper äldre")
+
+
+def test_where_a_prose_justification_begins() -> None:
+    # Asking to join and giving the reason in one sentence: the sentence is a reason.
+    because = _extract(
+        "Hej,\n\nVi behöver tillgång till tidsbokningen eftersom våra familjerådgivare varje "
+        "vecka träffar familjer med frågor om barnbidrag. Många föräldrar hinner inte ringa FPA "
+        "under arbetstid.\n\nFO-nummer: 3104581-8\n"
+    )
+    assert because.justification.value.startswith("Vi behöver tillgång")
+    # "Toimitan säätiömme puolesta hakemuksen": about the message, no reason; "heti kun asia
+    # tulee esiin" is a reason, not an item announced for later.
+    sent = _extract(
+        "Hei,\n\ntoimitan säätiömme puolesta hakemuksen ajanvarausjärjestelmän käyttöön. "
+        "Nuoret, joita tuemme, hakevat usein ensimmäistä kertaa asumistukea. Ohjaajamme "
+        "voisivat varata heille ajan heti kun asia tulee esiin.\n\nY-tunnus: 3104581-8\n"
+    )
+    assert sent.justification.value.startswith("Nuoret, joita tuemme")
+    assert sent.justification.value.endswith("heti kun asia tulee esiin.")
