@@ -994,11 +994,15 @@ _ADMIN = Caseless(
     r"liitteenä|bifogat|attached|alla\s+(?:olevat|tiedot|tietomme)|"
     r"nedan|below|seuraavat\s+tiedot|följande\s+uppgifter|ohessa|välitän|vidarebefordrar|"
     r"forwarding|yhteyshenkilö|kontaktperson|contact\s+person|lisätietoja|vid\s+frågor|"
-    r"tavoittaa|yhteydessä|contact\s+us|reach\s+us|nå\s+oss|allekirjoitta|undertecknad|"
+    r"tavoittaa|(?:olkaa|olemme|ollaan|olen|olla)\s+yhteydessä|yhteydessä\s+(?:minuun|meihin|häneen)|contact\s+us|reach\s+us|nå\s+oss|allekirjoitta|undertecknad|"
     r"undersigned|kiitos|tack\b|thank|vastaamme|svarar\s+gärna|happy\s+to\s+answer|"
     r"look(?:ing)?\s+forward|hope\s+to\s+hear|ser\s+fram\s+emot|odotamme\s+vastaust|"
     r"tavoitettavissa|\bnås\b|can\s+be\s+reached|ennallaan|oförändrad\w*|unchanged|"
     r"toimitan|\w+mme\s+puolesta|skickar\s+(?:härmed\s+)?(?:vår\s+)?ansökan|"
+    # the writer introducing themselves, and who asked them to write
+    r"työskentelen|jag\s+är\s+(?:\w+\s+){1,2}(?:för|i|på|vid)\s|jag\s+arbetar|"
+    r"i\s+work\s+(?:as|at|for)\b|esihenkilöni|pyysi\s+minua|bad\s+mig|asked\s+me\s+to|"
+    r"nimeksi\s+voi|"
     r"here\s+are\s+(?:our|the)\s+details|tässä\s+(?:ovat\s+)?(?:tiedot|tietomme)|"
     r"här\s+(?:är|kommer)\s+(?:våra\s+)?uppgifter|"
     r"lähetetty\s+\S+(?:\s+\S+)?\s*-?\s*(?:älypuhelimesta|puhelimesta|iphonesta|ipadista)|"
@@ -1014,7 +1018,7 @@ _CONTACT_TRIGGER = Caseless(
     r"yhteyshenkilö\w*\s+(?:toimii|on)|lisätietoja\s+(?:antaa|antavat|saa)|"
     r"kontaktperson(?:en)?\s+(?:är|blir)|vid\s+frågor\s+(?:kontakta|kan\s+ni\s+kontakta)|"
     r"(?:the\s+)?contact\s+person\s+(?:is|will\s+be)|please\s+contact|kontakta|ota\s+yhteyttä|"
-    r"yhteyttä\s+voi\s+ottaa|yhteydessä|tavoittaa|contact\s+us|reach\s+us|nå\s+oss|"
+    r"yhteyttä\s+voi\s+ottaa|(?:olkaa|olemme|ollaan|olen|olla)\s+yhteydessä|yhteydessä\s+(?:minuun|meihin|häneen)|tavoittaa|contact\s+us|reach\s+us|nå\s+oss|"
     # "Our contact person for the registry is X", "Yhteyshenkilönä toimii X"
     r"contact\s+person\b[^.;:]{0,40}?\b(?:is|will\s+be)\b|"
     r"kontaktperson\w*\b[^.;:]{0,40}?\b(?:är|blir)\b|"
@@ -1168,6 +1172,13 @@ _ORG_IN_PROSE = [
             r"(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?)\s*(?:[,.;:]|$)",
             0,
         ),
+        # "Jag är ordförande för X rf", "I am the chair of X ry" (with a legal-form word).
+        (
+            r"\b(?i:ordförande|sekreterare|verksamhetsledare|kassör|chair(?:person)?|secretary|"
+            r"treasurer|director|manager)\s+(?i:för|of|at|i|på|vid)\s+"
+            r"(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?)\s*(?:[,.;:]|$)",
+            0,
+        ),
         # "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8" (with a legal-form word).
         (
             r"^(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?),?\s+(?i:y-?tunnus|fo-?nummer|fo-nr|"
@@ -1193,10 +1204,19 @@ _ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     Caseless(r"heter|kallas|namn|nimi|nimeltään|name|called").search,
     Caseless(r"vi\s+är|we\s+are|olemme|this\s+is|tässä\s+on").search,
     Caseless(r"our\s|vår\s|meidän\s").search,
+    Caseless(
+        r"ordförande|sekreterare|verksamhetsledare|kassör|chair|secretary|treasurer|"
+        r"director|manager"
+    ).search,
     Caseless(r"tunnus|nummer|fo-nr|business").search,
 )
 _GENERIC_ORG_PATTERN = 6  # "Name (Y-tunnus ...)" anywhere: the last resort
-_SUFFIX_ONLY_PATTERNS = (9, 10, 11)  # readings that hold only when the name has a legal-form word
+_SUFFIX_ONLY_PATTERNS = (
+    9,
+    10,
+    11,
+    12,
+)  # readings that hold only when the name has a legal-form word
 _PRONOUN_START = re.compile(
     r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
 )

@@ -244,6 +244,7 @@ def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
         "Yhdistyksemme nimi on Testikylän Seniorit ry.",
         "We are Testville Helpers ry, a small charity.",
         "Our association is Kaislaranta Women’s Club ry, Business ID 3103173-1.",
+        "Jag är ordförande för Sandholms Seniorhjälp rf, en liten frivilligförening.",
         "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8",
     ]
     for number, (rx, needs, sentence) in enumerate(
@@ -583,3 +584,18 @@ def test_where_a_prose_justification_begins() -> None:
     )
     assert sent.justification.value.startswith("Nuoret, joita tuemme")
     assert sent.justification.value.endswith("heti kun asia tulee esiin.")
+
+
+def test_the_writer_introducing_themselves_is_no_reason_and_may_name_the_organization() -> None:
+    found = _extract(
+        "Bästa mottagare,\n\nJag är ordförande för Sandholms Seniorhjälp rf, en liten "
+        "frivilligförening. Många av dem vi besöker klarar inte av att nå FPA per telefon, "
+        "och våra frivilliga kunde boka en telefontid åt dem.\n\nFO-nummer: 3104581-8\n"
+    )
+    assert found.organization_name.value == "Sandholms Seniorhjälp rf"
+    assert found.justification.value.startswith("Många av dem vi besöker")
+    meeting = _extract(
+        "Hei,\n\nNuoret hakevat usein asumistukea. Ohjaajamme haluaisivat varata nuorelle "
+        "ajan tapaamisen yhteydessä, jotta hakemukset saadaan kuntoon.\n\nY-tunnus: 3104581-8\n"
+    )
+    assert meeting.justification.value.endswith("jotta hakemukset saadaan kuntoon.")
