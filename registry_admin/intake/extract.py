@@ -1045,6 +1045,10 @@ _CONTACT_ROLE = Caseless(
 )
 
 
+_NAME_THEN_REACH = Caseless(
+    r",?\s*(?:jonka|joka|som|who)\s+(?:\w+\s+)?(?:tavoittaa|tavoitat|nås|når\s+ni|"
+    r"can\s+be\s+reached|is\s+reachable|you\s+can\s+reach)\b"
+)
 _CLAUSE_BREAK = re.compile(r"[,;:()]")
 
 
@@ -1613,6 +1617,11 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
             role = None if trigger else _CONTACT_ROLE.search(sentence)
             has_contact = _EMAIL.search(sentence) or ((trigger or role) and _PHONE.search(sentence))
             if trigger or role or has_contact:
+                # "... ohjaaja Marketta Ollila, jonka tavoittaa ...", "... Bertil Lönnqvist, som
+                # nås på ...": the person named just before how to reach them.
+                reach = _NAME_THEN_REACH.search(sentence) if contact_name is None else None
+                if reach and (person := _name_before(sentence[: reach.start()])):
+                    contact_name = _Found(person, line, 0, len(line.text), None)
                 if contact_name is None and role:
                     person = _name_before(sentence[: role.start()])
                     if person:

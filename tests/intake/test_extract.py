@@ -599,3 +599,20 @@ def test_the_writer_introducing_themselves_is_no_reason_and_may_name_the_organiz
         "ajan tapaamisen yhteydessä, jotta hakemukset saadaan kuntoon.\n\nY-tunnus: 3104581-8\n"
     )
     assert meeting.justification.value.endswith("jotta hakemukset saadaan kuntoon.")
+
+
+def test_the_contact_named_just_before_how_to_reach_them() -> None:
+    for text, name in [
+        (
+            "Den som sköter ärendet hos oss är vår kassör Bertil Lönnqvist, som nås på "
+            "040 772 1906.\n\nHälsningar\nGunilla Rosenqvist\nordförande\n",
+            "Bertil Lönnqvist",
+        ),
+        (
+            "Käytännön asioissa teitä palvelee vastaava ohjaaja Marketta Ollila, jonka tavoittaa "
+            "arkisin numerosta 020 734 5561.\n\nYstävällisesti\nHelena Aaltonen\n",
+            "Marketta Ollila",
+        ),
+    ]:
+        found = _extract("Y-tunnus: 3104581-8\n\n" + text)
+        assert found.contact_name.value == name
