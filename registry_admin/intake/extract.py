@@ -1615,12 +1615,18 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 continue  # "Perustelut lähetämme myöhemmin."
             trigger = _CONTACT_TRIGGER.search(sentence)
             role = None if trigger else _CONTACT_ROLE.search(sentence)
-            has_contact = _EMAIL.search(sentence) or ((trigger or role) and _PHONE.search(sentence))
+            # "... ohjaaja Marketta Ollila, jonka tavoittaa ...", "... Bertil Lönnqvist, som nås
+            # på ...": the person named just before how to reach them.
+            reach = _NAME_THEN_REACH.search(sentence)
+            has_contact = _EMAIL.search(sentence) or (
+                (trigger or role or reach) and _PHONE.search(sentence)
+            )
             if trigger or role or has_contact:
-                # "... ohjaaja Marketta Ollila, jonka tavoittaa ...", "... Bertil Lönnqvist, som
-                # nås på ...": the person named just before how to reach them.
-                reach = _NAME_THEN_REACH.search(sentence) if contact_name is None else None
-                if reach and (person := _name_before(sentence[: reach.start()])):
+                if (
+                    contact_name is None
+                    and reach
+                    and (person := _name_before(sentence[: reach.start()]))
+                ):
                     contact_name = _Found(person, line, 0, len(line.text), None)
                 if contact_name is None and role:
                     person = _name_before(sentence[: role.start()])
