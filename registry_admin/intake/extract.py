@@ -1027,6 +1027,8 @@ _CONTACT_TRIGGER = Caseless(
     r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa|"
     r"(?:mun|minun|meidän|oma)\s+(?:puhelin)?numero|numeroni|puhelinnumero(?:ni|mme)|"
     r"(?:minut|meidät)\s+saa\s+(?:\w+\s+)?kiinni|når\s+(?:mig|oss)|"
+    # "Frågor om ansökan besvaras av vår diakon X", "Käytännön asioista vastaa ohjaaja X"
+    r"besvaras\s+av|(?:asioista|asiasta|kysymyksiin)\s+(?:\w+\s+){0,3}?vastaa|"
     r"you\s+can\s+reach\s+(?:me|us)|"
     r"mitt\s+(?:telefon)?nummer|my\s+(?:phone\s+)?number|"
     # "I am the contact person: Jane Smith": the role word and a colon introduce the name
@@ -1092,7 +1094,7 @@ _DEFERRAL = Caseless(
 )
 _DEFERRAL_VERB = Caseless(
     r"skick|lämna|återkom|kommer|lähet|toimit|tulee|palaa|send|provide|deliver|follow|"
-    r"get\s+back|submit|täydennä|komplettera|complete|supplement"
+    r"get\s+back|submit|täyden|komplettera|complete|supplement"
 )
 # "Tavoitatte minut tästä osoitteesta", "reply to this address": the sender's own address.
 _THIS_ADDRESS = Caseless(
@@ -1358,8 +1360,8 @@ _RULE = re.compile(r"^\s*[-=_~*]{3,}\s*$")
 # A name that ends at its legal form, then a remark in brackets ("X Oy (kotipalvelut)", "X ry
 # (3304585-4)") or, read from prose, a word more ("X ry Kuohujoelta").
 _REMARK_AFTER_FORM = re.compile(
-    r"^(?P<name>.*?\b(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky))\.?"
-    r"(?:\s*\([^()]*\)|\s+(?P<word>[A-ZÅÄÖa-zåäö][\wåäöÅÄÖ-]*))\s*$",
+    r"^(?P<name>.*?\b(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky))(?::[a-zäö]{1,4})?\.?"
+    r"(?:\s*\([^()]*\)|(?P<word>(?:\s+[A-ZÅÄÖa-zåäö][\wåäöÅÄÖ'’-]*){1,6}))\s*$",
     re.IGNORECASE,
 )
 
@@ -1368,7 +1370,7 @@ def _without_remark(found: _Found) -> _Found:
     remark = _REMARK_AFTER_FORM.match(found.value)
     if remark is None or (remark.group("word") and found.label is not None):
         return found  # a labelled "X ry Nuorisotyö" is the organization as it wrote itself
-    if remark.group("word") and _ORG_SUFFIX.fullmatch(remark.group("word")):
+    if remark.group("word") and _ORG_SUFFIX.search(remark.group("word")):
         return found  # "Oy X Ab"
     value = remark.group("name")
     return _Found(value, found.line, found.start, found.start + len(value), found.label)

@@ -213,6 +213,15 @@ UNSEEN16_FLOORS = _floors(0.84, missing=0.76)
 # the organization, and "tapaamisen yhteydessä" is no contact sentence.
 UNSEEN15_FLOORS = _floors(0.84, justification=0.76)
 
+# The eighteenth blind-written set (tests/fixtures/unseen18: the corpus's mix, with care for
+# the contact person and details) scored first: kind 94 %, Business ID 100 %, organization name
+# 92 %, justification and contact name 77 %, email and phone 100 %, missing 85 %. Its misses
+# led to: "frågor besvaras av X" and "asioista vastaa X" name the contact, the person named just
+# before how to reach them ("…, jonka tavoittaa", "…, som nås på") is the contact, an item
+# "(täydennetään myöhemmin)" is not given, and a name read from prose ends at its legal form
+# ("X ry:n hallitus on päättänyt").
+UNSEEN18_FLOORS = _floors(0.84, justification=0.76)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -231,6 +240,7 @@ BLIND_SETS = {
     "unseen14": (16, UNSEEN14_FLOORS),
     "unseen15": (16, UNSEEN15_FLOORS),
     "unseen16": (16, UNSEEN16_FLOORS),
+    "unseen18": (16, UNSEEN18_FLOORS),
 }
 
 

@@ -616,3 +616,18 @@ def test_the_contact_named_just_before_how_to_reach_them() -> None:
     ]:
         found = _extract("Y-tunnus: 3104581-8\n\n" + text)
         assert found.contact_name.value == name
+
+
+def test_who_answers_questions_an_item_to_come_and_a_name_before_its_verb() -> None:
+    answered = _extract(
+        "FO-nummer: 3104581-8\n\nFrågor om ansökan besvaras av vår diakon Ulrika Strand, "
+        "ulrika.strand@example.fi.\n\nMed vänlig hälsning\nMats Lindroos\nkyrkoherde\n"
+    )
+    assert answered.contact_name.value == "Ulrika Strand"
+    later = _extract("Y-tunnus: 3104581-8\nPerustelut: (täydennetään myöhemmin)\n")
+    assert later.justification is None
+    removal = _extract(
+        "Hei,\n\nPajuniemen Ruoka-apu ry:n hallitus on päättänyt lopettaa toiminnan. "
+        "Y-tunnus 3104581-8.\n"
+    )
+    assert removal.organization_name.value == "Pajuniemen Ruoka-apu ry"
