@@ -569,9 +569,9 @@ _LABELS: dict[str, str] = {
 }
 
 _TRAILER = r"""(?P<paren>\s*\([^()\n]{1,60}\))?(?P<alt>\s*/\s*[^:\t/\n]{1,45}?(?=\s*[:\t]))?"""
-# Besides a colon or a tab, people set a value off with a spaced dash, "=" or "|".
+# Besides a colon or a tab, people set a value off with a spaced dash, "=", "|" or dot leaders.
 _SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s+[–—|=](?=\S)|
-    \s*[|=]\s+|\s{2,}|\s+(?=\S)|\s*$)"""
+    \s*[|=]\s+|\s*(?:\.{3,}|…+)[.…\s]*|\s{2,}|\s+(?=\S)|\s*$)"""
 _LABEL_RX = {
     name: re.compile(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.I | re.X)
     for name, pattern in _LABELS.items()
@@ -721,7 +721,7 @@ def match_label(text: str, *, loose: bool = False) -> LabelHit | None:
     return hit
 
 
-_MARKED_SEPARATOR = re.compile(r"[:：–—|=-]")
+_MARKED_SEPARATOR = re.compile(r"[:：–—|=-]|\.{3}|…")
 # In a form without colons, a bare "Nimi Aholan seurakuntayhtymä": a name of two words or more
 # after it (read as a person's or the organization's by the value, as after "Nimi:").
 _BARE_NAME_IN_FORM = re.compile(r"(nimi|namn|name) +(?=[^\s:\t]+ +[^:\t]*$)", re.IGNORECASE)
@@ -1001,6 +1001,9 @@ _ADMIN = Caseless(
     r"toimitan|\w+mme\s+puolesta|skickar\s+(?:härmed\s+)?(?:vår\s+)?ansökan|"
     # the writer introducing themselves, and who asked them to write
     r"työskentelen|jag\s+är\s+(?:\w+\s+){1,2}(?:för|i|på|vid)\s|jag\s+arbetar|"
+    r"\bolen\s+(?:\S+\s+){0,4}?\S+:n\s+(?:vara)?(?:puheenjohtaja|sihteeri|"
+    r"rahastonhoitaja|toiminnanjohtaja)|neuvottiin\s+ottamaan|hänvisade\s+oss|"
+    r"(?:was|were)\s+referred\s+to|"
     r"i\s+work\s+(?:as|at|for)\b|esihenkilöni|pyysi\s+minua|bad\s+mig|asked\s+me\s+to|"
     r"nimeksi\s+voi|"
     r"here\s+are\s+(?:our|the)\s+details|tässä\s+(?:ovat\s+)?(?:tiedot|tietomme)|"
@@ -1113,7 +1116,8 @@ _ORG_IN_PROSE = [
         # "Olemme Setlementti Pellavan työntekijöitä": the body's name in the genitive.
         (
             r"\b(?i:olemme|me\s+olemme|olen)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)(?::n|n)\s+"
-            r"(?i:työntekijöitä|työntekijä|jäseniä|jäsen|vapaaehtoisia|henkilökuntaa)\b",
+            r"(?i:työntekijöitä|työntekijä|jäseniä|jäsen|vapaaehtoisia|henkilökuntaa|"
+            r"puheenjohtaja|varapuheenjohtaja|sihteeri|rahastonhoitaja|toiminnanjohtaja)\b",
             0,
         ),
         # "täällä Hyvinvointisäätiö Toivossa on pohdittu": the body's name in the inessive.

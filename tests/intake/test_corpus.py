@@ -213,6 +213,13 @@ UNSEEN16_FLOORS = _floors(0.84, missing=0.76)
 # the organization, and "tapaamisen yhteydessä" is no contact sentence.
 UNSEEN15_FLOORS = _floors(0.84, justification=0.76)
 
+# The seventeenth blind-written set (tests/fixtures/unseen17: the corpus's mix from many kinds
+# of organization) scored first: kind and Business ID 100 %, organization name 85 %,
+# justification and contact name 77 %, missing 77 %. Its misses led to: dot leaders between a
+# label and its value, "Olen X ry:n puheenjohtaja" names the organization and is no reason, and
+# "neuvottiin ottamaan teihin yhteyttä" is about the message.
+UNSEEN17_FLOORS = _floors(0.84, justification=0.76, contact_name=0.69, missing=0.76)
+
 # The eighteenth blind-written set (tests/fixtures/unseen18: the corpus's mix, with care for
 # the contact person and details) scored first: kind 94 %, Business ID 100 %, organization name
 # 92 %, justification and contact name 77 %, email and phone 100 %, missing 85 %. Its misses
@@ -240,6 +247,7 @@ BLIND_SETS = {
     "unseen14": (16, UNSEEN14_FLOORS),
     "unseen15": (16, UNSEEN15_FLOORS),
     "unseen16": (16, UNSEEN16_FLOORS),
+    "unseen17": (16, UNSEEN17_FLOORS),
     "unseen18": (16, UNSEEN18_FLOORS),
 }
 

@@ -631,3 +631,16 @@ def test_who_answers_questions_an_item_to_come_and_a_name_before_its_verb() -> N
         "Y-tunnus 3104581-8.\n"
     )
     assert removal.organization_name.value == "Pajuniemen Ruoka-apu ry"
+
+
+def test_dot_leaders_and_a_chair_naming_the_association() -> None:
+    leaders = _extract("Yrityksen nimi ...... Työpolku Valmennus Oy\nY-tunnus.........2672483-5\n")
+    assert leaders.organization_name.value == "Työpolku Valmennus Oy"
+    assert leaders.business_id.as_written == "2672483-5"
+    chair = _extract(
+        "Hei,\n\nKunnan sosiaalitoimistosta neuvottiin ottamaan teihin yhteyttä. Olen "
+        "Kuohunlahden Kyläyhdistys ry:n puheenjohtaja ja haen yhdistyksellemme pääsyä "
+        "ajanvarausjärjestelmään. Autamme ikäihmisiä kylällämme Kela-asioissa.\n"
+    )
+    assert chair.organization_name.value == "Kuohunlahden Kyläyhdistys ry"
+    assert chair.justification.value.startswith("Autamme ikäihmisiä")
