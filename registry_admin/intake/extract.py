@@ -8,7 +8,9 @@ from dataclasses import dataclass, field, replace
 
 from registry_admin import businessid
 from registry_admin.intake.caseless import Caseless
+from registry_admin.intake.labels import BULLET, LabelHit, match_label
 from registry_admin.intake.mime import TextPart
+from registry_admin.intake.patterns import EMAIL, ORG_SUFFIX, PHONE
 
 # ---------------------------------------------------------------------------------------------
 # Results
@@ -180,7 +182,6 @@ _PART_FORWARD_PHRASES = Caseless(_FORWARD_PHRASES)
 _PART_ATTRIBUTION_VERBS = Caseless(r"wrote|kirjoitti|skrev|schrieb|écrit|escribió|geschreven")
 _SEPARATOR = re.compile(r"^\s*(?:_{5,}|-{5,}|={5,})\s*$")
 # Bounded, and preceded by a cheap "@" test, so that long runs of letters cost linear time.
-_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _KELA_AUTHOR = Caseless(
     r"@kela\.fi\b|\bkela\b|\bfpa\b|tekninen tuki|tekniska stöd|technical support"
 )
@@ -519,266 +520,8 @@ def _mark_signature(segment: Segment) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Labels
-
-_BULLET = re.compile(r"^\s*(?:[-*•·–▪◦►>]|\d{1,2}[.)])\s+")
-
-_LABELS: dict[str, str] = {
-    "business_id": r"""(?:
-        (?:(?P<qual>[\wåäöÅÄÖ'’-]+)\s+)?
-        (?:y[-\s]?tunnu(?:s|ksemme|ksenne)|fo[-\s]?(?:nummer|nr\.?|numret)|
-           business\s*id(?:entity\s+code)?|business\s+identity\s+code|
-           company\s+(?:id|registration\s+(?:number|no\.?))|organi[sz]ation\s+id|
-           organisationsnumm?er|organisationsnr\.?|org\.?\s?nr\.?|
-           (?:yritys-\s*ja\s+)?yhteisötunnus|
-           organi[sz]ation\s+(?:number|no\.?)|registration\s+(?:number|no\.?))
-        (?:\s*/\s*(?:y[-\s]?tunnus|fo[-\s]?(?:nummer|nr\.?)|business\s*id))?)""",
-    "vat_id": r"""(?:alv[-\s]?(?:nro|numero|tunnus|rek\.?(?:isteröintinumero)?)|
-        vat(?:\s+(?:number|no\.?|id|reg\.?))?|moms(?:reg\.?|registreringsnummer|nummer|nr))""",
-    "organization_name": r"""(?:
-        (?:organisaation|yhdistyksen|yrityksen|yhteisön|säätiön|hakijan|hakijaorganisaation)
-            \s+(?:virallinen\s+)?nimi|
-        hakijaorganisaatio|
-        organisationens\s+(?:namn|officiella\s+namn)|föreningens\s+namn|företagets\s+namn|
-        namn\s+på\s+organisationen|organisationsnamn|sökande(?:organisation)?|
-        name\s+of\s+(?:the\s+)?(?:organi[sz]ation|association|company|applicant)|
-        (?:organi[sz]ation|company|association|applicant)(?:'s|’s)?\s+name|
-        applicant\s+organi[sz]ation|organisaatio|hakija|yhteisö|organi[sz]ation|applicant)""",
-    "justification": r"""(?:
-        perustelu(?:t|ja)?(?:\s+(?:(?:ajanvaraus)?järjestelmän|palvelun)?\s*käytölle)?|
-        käyttötarkoitus|käytön\s+peruste(?:et|lu|lut)?|syy\s+(?:järjestelmän\s+)?käyttöön|
-        motivering(?:ar)?(?:\s+(?:till|för)\s+användning(?:en)?(?:\s+av\s+[\wåäö-]+)?)?|
-        motivation|ändamål|skäl(?:\s+för\s+användning(?:en)?)?|
-        reasons?(?:\s+for\s+(?:using|the\s+use\s+of|use\s+of)\s+(?:the\s+)?
-            (?:appointment\s+)?(?:booking\s+)?(?:system|service))?|
-        justification(?:\s+for\s+(?:use|using\s+the\s+(?:booking\s+)?system))?|
-        purpose(?:\s+of\s+use)?|grounds(?:\s+for\s+use)?|rationale)""",
-    "contact_details": r"""(?:
-        (?:yhteyshenkilön\s+)?yhteystiedot|yhteystieto|
-        (?:kontaktpersonens\s+)?kontaktuppgifter|kontaktinformation|
-        contact\s+(?:person(?:'s|’s)\s+)?(?:details|information|info)|contact)""",
-    "contact_name": r"""(?:
-        yhteyshenkilö(?:n\s+nimi|mme|t)?|kontaktihenkilö(?:n\s+nimi)?|vastuuhenkilö|
-        kontaktperson(?:ens\s+namn)?|kontakt\s+person|
-        (?:name\s+of\s+(?:the\s+)?)?contact\s+person(?:(?:'s|’s)\s+name)?|contact\s+name)""",
-    "email": r"""(?:sähköposti(?:osoite)?|s-?posti|e-?mail(?:\s+address)?|e-?post(?:adress)?)""",
-    "phone": r"""(?:puhelin(?:numero)?|puh\.?|gsm|matkapuhelin|tel(?:ephone|efon|\.)?|tfn\.?|
-        phone(?:\s+number)?|mobile|mob\.?|mobil|p\.)""",
-    "other": r"""(?:(?:käynti|posti|laskutus)?osoite|(?:post|besöks)?adress|address|iban|
-        kotisivu(?:t)?|website|webbplats|www|lisätiedot|övrigt|other)""",
-}
-
-_TRAILER = r"""(?P<paren>\s*\([^()\n]{1,60}\))?(?P<alt>\s*/\s*[^:\t/\n]{1,45}?(?=\s*[:\t]))?"""
-# Besides a colon or a tab, people set a value off with a spaced dash, "=", "|" or dot leaders.
-_SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s+[–—|=](?=\S)|
-    \s*[|=]\s+|\s*(?:\.{3,}|…+)[.…\s]*|\s{2,}|\s+(?=\S)|\s*$)"""
-_LABEL_RX = {
-    name: re.compile(r"^(?:" + pattern + ")" + _TRAILER + _SEP, re.I | re.X)
-    for name, pattern in _LABELS.items()
-}
-# Every label above starts with one of these words: most lines start with none, and one match
-# of them all rules out the nine patterns.
-_ANY_LABEL_START = re.compile("^(?:" + "|".join(_LABELS.values()) + ")", re.I | re.X)
-_APPLICANT_QUALIFIERS = {
-    "organisaation", "yhdistyksen", "yrityksen", "hakijan", "säätiön", "yhteisön", "hakijaorganisaation",
-    "organisationens", "föreningens", "företagets", "sökandens", "stiftelsens",
-    "the", "our", "organisation's", "organization's", "company's", "applicant's",
-    "association's", "organisation’s", "organization’s", "oma", "vårt",
-    "meidän", "vår", "våran", "omamme", "my", "company", "organisation", "organization",
-}  # fmt: skip
-_BID_SHAPE = re.compile(r"^(?:FI\s?)?\d{6,7}\s?[-‐‑‒–—−]?\s?\d\b", re.I)
-
-
-@dataclass(frozen=True)
-class LabelHit:
-    """A label at the start of a line and where its value begins."""
-
-    field: str
-    label: str
-    value_start: int  # offset in the line's text
-    separator: str
-    bullet: bool
-
-
-# A label nobody listed is still read the way a person reads a form: a short heading before a
-# colon or a tab, whose words say which item follows. The first matching rule wins, so that
-# "Yhteyshenkilön sähköposti" is a contact detail and "Yhdistyksen nimi" an organisation.
-_FREE_LABEL = re.compile(
-    r"^(?P<label>[^\W\d][^:\t@/\d]{0,58}?(?:\s*/\s*[^:\t@\d]{1,40}?)?)"
-    r"(?P<sep>\s*[:：](?![a-zåäö])\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s*[|=]\s+)"
-)
-# Each separator above has one of these characters; most lines of prose have none.
-_FREE_LABEL_SEPARATOR_MARK = re.compile(r"[:：\t=|–—-]")
-_FREE_LABEL_WORDS: tuple[tuple[str, Caseless], ...] = tuple(
-    (name, Caseless(pattern))
-    for name, pattern in (
-        (
-            "other",
-            r"emo|taustaorganisaatio|kattojärjestö|vuokranantaja|kumppani|moderbolag|"
-            r"huvudman|parent|landlord|partner|umbrella|osoite|adress|address|iban|"
-            r"tilinumero|kontonummer|account|www|website|kotisivu|webbplats|ovt|"
-            r"laskutus|fakturer|invoic|päivämäärä|datum|date|aihe|ämne|subject",
-        ),
-        (
-            "contact_details",
-            r"sähköpost|s-posti|e-?post|e-?mail|puhelin|\bpuh\b|\bgsm\b|"
-            r"\btel|telefon|\bphone|\bmobil|yhteystie|kontaktuppgift|"
-            r"kontaktinfo|contact\s+(?:details|info)|how\s+to\s+reach|\bkontakt$|"
-            r"^yhteys$|^yhteydet$|\breach\s+(?:me|us|her|him|them)",
-        ),
-        (
-            "contact_name",
-            r"yhteyshenkilö|yhteyshlö|kontaktihenkilö|vastuuhenkilö|"
-            r"yhteyshenk|kontaktperson|kontakt\s+person|contact(?:\s+person)?|"
-            r"ansvarsperson|responsible\s+person",
-        ),
-        (
-            "justification",
-            r"perustel|\bsyy|\bsyyt|tarkoitu|\btarve|tarvitse|\bmiksi|"
-            r"motiver|\bskäl|orsak|ändamål|varför|syfte|behov|\breason|\bwhy\b|"
-            r"purpose|justif|rationale|motivation|\bneed|grounds|\buse\b|\busing\b|"
-            r"\bkäytt|\banvänd",
-        ),
-        (
-            "organization_name",
-            r"organisaatio|yhdistys|yhdistyksen|yritys|yrityksen|yhteisö|"
-            r"säätiö|järjestö|hakija|toimija|\bseura|organisation|förening|"
-            r"företag|bolag|sökande|stiftelse|organi[sz]ation|company|"
-            r"association|applicant|foundation|society|\bclub",
-        ),
-        (
-            "name",
-            r"^(?:\S+\s+){0,2}(?:nimi|namn|name)$",  # "Nimi", "Registered name"
-        ),
-    )
-)
-
-
-_QUESTION_WORD = re.compile(
-    r"(?:why|what|how|miksi|mihin|mitä|miten|varför|vad|hur|vilka|which)\b", re.I
-)
-_COPULA = re.compile(r"\b(?:on|ovat|oli|olivat|är|var|is|are|was|were|will|kommer)\b", re.I)
-_HEADING_FIELDS = ("justification", "organization_name", "contact_name", "contact_details")
-
-
-_NOT_IN_HEADING = re.compile(r"[.!,;@\d]")
-
-
-def _free_label(body: str, body_start: int, bullet: bool) -> LabelHit | None:
-    """A label outside the known vocabulary, told by the words of a short heading."""
-    found = _FREE_LABEL.match(body) if _FREE_LABEL_SEPARATOR_MARK.search(body) else None
-    if not found:
-        # A heading on a line of its own ("Why we need it"), its value on the lines below.
-        heading = body.strip()
-        if heading.isupper() and len(heading) > 3:
-            heading = heading.capitalize()  # "MIKSI HAEMME", a heading in capitals
-        words = heading.split()
-        if (
-            1 <= len(words) <= 5
-            and heading[:1].isupper()
-            and not _NOT_IN_HEADING.search(heading)
-            # a value line such as "Bergbyns Hembygdsförening rf" is no heading
-            and sum(1 for w in words if w[:1].isupper()) == 1
-            and not (len(words) > 1 and _ORG_SUFFIX.search(heading))
-            # "Perustelut ovat seuraavat" is a sentence; "Why we need it" a question heading
-            and (_QUESTION_WORD.match(heading) or not _COPULA.search(heading))
-        ):
-            for name, rx in _FREE_LABEL_WORDS:
-                if rx.search(heading.rstrip("?")):
-                    if name in _HEADING_FIELDS:
-                        return LabelHit(name, heading, body_start + len(body), "eol", bullet)
-                    break
-        return None
-    label = found.group("label").strip()
-    words = label.split()
-    if not 1 <= len(words) <= 7 or label.endswith((".", "!", ",")):
-        return None
-    value = body[found.end() :]
-    if value.startswith("//"):  # "https://..."
-        return None
-    for name, rx in _FREE_LABEL_WORDS:
-        if rx.search(label):
-            separator = "\t" if "\t" in found.group("sep") else ":"
-            return LabelHit(name, label, body_start + found.end(), separator, bullet)
-    return None
-
-
-def match_label(text: str, *, loose: bool = False) -> LabelHit | None:
-    """The longest known label at the start of `text`, if the line reads as a labelled field;
-    `loose` for a line of a form without colons, where a space may end any label."""
-    bullet = _BULLET.match(text)
-    if bullet and text[bullet.end() :].startswith(("-", "*")):
-        bullet = None
-    body_start = bullet.end() if bullet else len(text) - len(text.lstrip())
-    body = text[body_start:]
-    hit = _known_label(body, body_start, bool(bullet), loose)
-    if hit is None and loose:
-        bare = _BARE_NAME_IN_FORM.match(body)
-        if bare:
-            hit = LabelHit("name", bare.group(1), body_start + bare.end(), "space", bool(bullet))
-    if hit is None:
-        hit = _free_label(body, body_start, bool(bullet))
-    return hit
-
-
-_MARKED_SEPARATOR = re.compile(r"[:：–—|=-]|\.{3}|…")
-# In a form without colons, a bare "Nimi Aholan seurakuntayhtymä": a name of two words or more
-# after it (read as a person's or the organization's by the value, as after "Nimi:").
-_BARE_NAME_IN_FORM = re.compile(r"(nimi|namn|name) +(?=[^\s:\t]+ +[^:\t]*$)", re.IGNORECASE)
-
-
-def _known_label(body: str, body_start: int, bullet: bool, loose: bool = False) -> LabelHit | None:
-    if not _ANY_LABEL_START.match(body):
-        return None
-    best: tuple[int, str, re.Match[str]] | None = None
-    for name, rx in _LABEL_RX.items():
-        found = rx.match(body)
-        if not found:
-            continue
-        label_end = found.start("sep")
-        if best is None or label_end > best[0]:
-            best = (label_end, name, found)
-    if best is None:
-        return None
-    _, name, found = best
-    separator = found.group("sep")
-    value = body[found.end() :]
-    kind = ":" if _MARKED_SEPARATOR.search(separator) else "\t" if "\t" in separator else ""
-    if not kind:
-        if not value.strip():
-            kind = "eol"
-        elif len(separator) >= 2 and not found.group("alt"):
-            kind = "spaces"
-        else:
-            kind = "space"
-    if kind == "space":
-        # "Y-tunnus 1234567-8" needs no colon; other labels need a bullet to read as a field.
-        shaped = name in ("business_id", "vat_id") and _BID_SHAPE.match(value)
-        contact = name in ("email", "phone") and (_EMAIL.match(value) or _PHONE.match(value))
-        # In a form without colons a space ends a label, unless a tab or colon later does; a
-        # single word after it more likely ends the label ("Perustelut rekisteröinnille").
-        form = loose and "\t" not in value and ":" not in value and len(value.split()) >= 2
-        if not (shaped or contact or ((bullet or form) and name not in ("other",))):
-            return None
-    if kind == "eol" and len(body.split()) > 8:
-        return None
-    if name == "business_id":
-        qual = (found.group("qual") or "").lower()
-        # "Organisaatiomme", "yhdistyksemme": a first-person possessive names the applicant.
-        if qual and qual not in _APPLICANT_QUALIFIERS and not qual.endswith("mme"):
-            name = "other_business_id"
-    return LabelHit(
-        name, body[: found.start("sep")].strip(), body_start + found.end(), kind, bullet
-    )
-
-
-# ---------------------------------------------------------------------------------------------
 # Values
 
-_PHONE = re.compile(
-    r"(?<![\w+])(?:\+[\s\u200b]?\d{3}(?:\s?\(0\))?|\(0?\d{1,4}\)|0\d{1,3})"
-    r"(?:[ \-/\u00a0\u202f\u2009\u200b]{0,2}\d{1,5}){1,5}(?![\w-])"
-)
 _ABSENT = re.compile(
     r"^(?:[-–—?x.]+|ei(?:\s.*)?|haettu.*|hakemus.*vireillä.*|puuttuu.*|tulossa.*|"
     # a pointer to an attachment the parser does not read: "ks. liite", "se bilaga"
@@ -788,11 +531,6 @@ _ABSENT = re.compile(
     r"pending.*|none.*|n/?a|not\s+(?:yet|available|applicable).*|tbd|no(?:t)?\b.*|"
     r"applied.*|\(?tyhjä\)?)$",
     re.I,
-)
-_ORG_SUFFIX = Caseless(
-    r"\b(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky|tmi|ltd|inc|gmbh|säätiö|stiftelse|"
-    r"förening|församling|seurakunta|kaupunki|kunta|kommun|stad|hyvinvointialue|"
-    r"välfärdsområde[t]?|yhdistys|yhtymä|osuuskunta|andelslag|association|foundation)\b"
 )
 _NAME_TOKEN = re.compile(r"^[A-ZÅÄÖÜÉÈÁÍÓÚÑŠŽ][\w'’.-]*$")
 _NAME_STOP = {
@@ -810,7 +548,7 @@ def is_person_name(text: str) -> bool:
     tokens = text.split()
     if not 2 <= len(tokens) <= 4 or len(text) > 60:
         return False
-    if _ORG_SUFFIX.search(text) or any(ch.isdigit() for ch in text) or "@" in text:
+    if ORG_SUFFIX.search(text) or any(ch.isdigit() for ch in text) or "@" in text:
         return False
     return all(_NAME_TOKEN.match(t) and t not in _NAME_STOP for t in tokens)
 
@@ -843,7 +581,7 @@ _HONORIFIC = re.compile(r"(?:mr|mrs|ms|miss|dr|prof|herr|fru|rouva|herra|tri)\.?
 
 
 # What ends a name written at the start of a value: a separator, an address or a number.
-_NAME_END = re.compile(r"[,(;]|\s[-–]\s|\s/\s|" + _EMAIL.pattern + "|" + _PHONE.pattern)
+_NAME_END = re.compile(r"[,(;]|\s[-–]\s|\s/\s|" + EMAIL.pattern + "|" + PHONE.pattern)
 
 
 def _cut_name(text: str) -> str | None:
@@ -1258,19 +996,19 @@ def _org_from_prose(sentence: str) -> str | None:
             and len(tokens) > 1
             and not (
                 tokens[0][:1].isupper()
-                and (tokens[1][:1].isupper() or _ORG_SUFFIX.fullmatch(tokens[1]))
+                and (tokens[1][:1].isupper() or ORG_SUFFIX.fullmatch(tokens[1]))
             )
         ):
             tokens.pop(0)
         org = " ".join(tokens)
         org = _INFLECTION.sub("", org)
-        if number in _SUFFIX_ONLY_PATTERNS and not _ORG_SUFFIX.search(org):
+        if number in _SUFFIX_ONLY_PATTERNS and not ORG_SUFFIX.search(org):
             continue
         if _PRONOUN_START.match(org) or len(org.split()) > 9 or len(org) < 3:
             continue
         words = org.split()
         capitals = sum(1 for w in words if w[:1].isupper())
-        if not (_ORG_SUFFIX.search(org) or capitals * 2 >= len(words)) or words[0] in _NAME_STOP:
+        if not (ORG_SUFFIX.search(org) or capitals * 2 >= len(words)) or words[0] in _NAME_STOP:
             continue
         return org
     return None
@@ -1374,7 +1112,7 @@ def _without_remark(found: _Found) -> _Found:
     remark = _REMARK_AFTER_FORM.match(found.value)
     if remark is None or (remark.group("word") and found.label is not None):
         return found  # a labelled "X ry Nuorisotyö" is the organization as it wrote itself
-    if remark.group("word") and _ORG_SUFFIX.search(remark.group("word")):
+    if remark.group("word") and ORG_SUFFIX.search(remark.group("word")):
         return found  # "Oy X Ab"
     value = remark.group("name")
     return _Found(value, found.line, found.start, found.start + len(value), found.label)
@@ -1394,9 +1132,9 @@ def _unlabelled_name_among_fields(lines: list[Line], labels: dict[int, LabelHit]
         if (
             (line.field_of_line or not (line.signature or line.closing or line.quoted))
             and position not in labels
-            and not _BULLET.match(text)  # an item of a list says something of its own
+            and not BULLET.match(text)  # an item of a list says something of its own
             and len(text.split()) <= 8
-            and _ORG_SUFFIX.search(text)
+            and ORG_SUFFIX.search(text)
             and not any(ch.isdigit() for ch in text)
             and "@" not in text
         ):
@@ -1407,7 +1145,7 @@ def _unlabelled_name_among_fields(lines: list[Line], labels: dict[int, LabelHit]
 def _with_legal_form(found: _Found, lines: list[Line]) -> _Found:
     """A name read without its legal form ("Vaaramäen työttömät haluaa ...") as the message
     also writes it with one ("Vaaramäen Työttömät ry", in a list or the signature)."""
-    if _ORG_SUFFIX.search(found.value) or len(found.value) < 4:
+    if ORG_SUFFIX.search(found.value) or len(found.value) < 4:
         return found
     fuller = re.compile(re.escape(found.value) + r"\s+(?:ry|rf|sr|oy|oyj|ab|abp|ky)\b", re.I)
     for line in lines:
@@ -1507,7 +1245,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
             # A bare "Nimi:"/"Name:" names a person when the value reads as one, unless the
             # contact person has a label of their own: then it names the organization.
             sample = rest if rest.strip() else " ".join(lines[j].text for j in continuation[:1])
-            person = _cut_name(sample) if not _ORG_SUFFIX.search(sample) else None
+            person = _cut_name(sample) if not ORG_SUFFIX.search(sample) else None
             name = (
                 "contact_name"
                 if person and "contact_name" not in values and not contact_labelled
@@ -1624,8 +1362,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
             # "... ohjaaja Marketta Ollila, jonka tavoittaa ...", "... Bertil Lönnqvist, som nås
             # på ...": the person named just before how to reach them.
             reach = _NAME_THEN_REACH.search(sentence)
-            has_contact = _EMAIL.search(sentence) or (
-                (trigger or role or reach) and _PHONE.search(sentence)
+            has_contact = EMAIL.search(sentence) or (
+                (trigger or role or reach) and PHONE.search(sentence)
             )
             if trigger or role or has_contact:
                 if (
@@ -1757,7 +1495,7 @@ def _unlabelled_list(
             line.zone in (OWN, FORWARD)
             and not line.signature
             and not line.closing
-            and _BULLET.match(line.text)
+            and BULLET.match(line.text)
         )
         if bulleted and (not run or lines[run[-1][0]].segment == line.segment):
             run.append([position])
@@ -1784,12 +1522,12 @@ def _unlabelled_list(
         data = False
         for item in run:
             line = lines[item[0]]
-            start = _BULLET.match(line.text).end()  # type: ignore[union-attr]
+            start = BULLET.match(line.text).end()  # type: ignore[union-attr]
             text = _collapse(" ".join([line.text[start:]] + [lines[j].text for j in item[1:]]))
             if item[0] in labels:
                 data = True
                 continue
-            if _EMAIL.search(text) or _PHONE.search(text):
+            if EMAIL.search(text) or PHONE.search(text):
                 data = True
                 _collect_contacts(line, start, line.text[start:], None, emails, phones, "list")
                 continue
@@ -1803,7 +1541,7 @@ def _unlabelled_list(
                 _cut_name(value)
                 if 3 <= len(words) <= 6
                 and (not words[0][:1].isupper() or _TITLE.fullmatch(words[0]))
-                and not _ORG_SUFFIX.search(value)
+                and not ORG_SUFFIX.search(value)
                 else None
             )
             if is_person_name(value) or titled:
@@ -1813,7 +1551,7 @@ def _unlabelled_list(
             elif (
                 1 <= len(words) <= 8
                 and not _SENTENCE_SPLIT.search(text)
-                and _ORG_SUFFIX.search(text)
+                and ORG_SUFFIX.search(text)
                 and words[0][:1].isupper()
             ):
                 shapes.setdefault(
@@ -1835,7 +1573,7 @@ def _is_greeting(sentence: str) -> bool:
     return (
         len(words) <= 6
         and sentence.rstrip().endswith((",", "!", ":"))
-        and not _EMAIL.search(sentence)
+        and not EMAIL.search(sentence)
     )
 
 
@@ -1880,14 +1618,14 @@ def _collect_contacts(
     phones: list[_Found],
     kind: str,
 ) -> None:
-    for match in _EMAIL.finditer(text):
+    for match in EMAIL.finditer(text):
         address = match.group(0).rstrip(".")
         if _KELA_AUTHOR.search(address) and "@kela.fi" in address.lower():
             continue
         if any(f.value.lower() == address.lower() for f in emails):
             continue
         emails.append(_Found(address, line, offset + match.start(), offset + match.end(), label))
-    for match in _PHONE.finditer(text):
+    for match in PHONE.finditer(text):
         number = _collapse(match.group(0))
         digits = _NON_DIGIT.sub("", number)
         if not 6 <= len(digits) <= 13 or _BID_LIKE_NUMBER.fullmatch(number):
@@ -1900,7 +1638,7 @@ def _collect_contacts(
 def _sender_address(document: Document, lines: list[Line], emails: list[_Found]) -> None:
     """The From address, when the sender's own text offers "this address" as the contact."""
     sender = document.sender.strip()
-    if not _EMAIL.fullmatch(sender) or _NO_REPLY.match(sender) or "@kela.fi" in sender.lower():
+    if not EMAIL.fullmatch(sender) or _NO_REPLY.match(sender) or "@kela.fi" in sender.lower():
         return
     for line in lines:
         if line.zone not in (OWN, FORWARD) or line.quoted:
@@ -1958,7 +1696,7 @@ def _signature_org(document: Document, line: Line) -> _Found | None:
     signature = _signature_lines(document, line)
     for candidate in signature:
         text = _collapse(candidate.text)
-        if _ORG_SUFFIX.search(text) and not any(ch.isdigit() for ch in text) and "@" not in text:
+        if ORG_SUFFIX.search(text) and not any(ch.isdigit() for ch in text) and "@" not in text:
             return _Found(text, candidate, 0, len(candidate.text), None)
     return None
 

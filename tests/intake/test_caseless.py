@@ -10,7 +10,7 @@ from re import _constants, _parser  # type: ignore[attr-defined]
 
 import pytest
 
-from registry_admin.intake import classify, extract
+from registry_admin.intake import classify, extract, labels, patterns
 from registry_admin.intake.caseless import (
     OUTSIDE_SAFE,
     Caseless,
@@ -33,7 +33,11 @@ def _patterns(value: object) -> Iterator[Caseless]:
             yield from _patterns(item)
 
 
-PATTERNS = [rx for module in (extract, classify) for rx in _patterns(list(vars(module).values()))]
+PATTERNS = [
+    rx
+    for module in (extract, labels, patterns, classify)
+    for rx in _patterns(list(vars(module).values()))
+]
 
 
 def _ranges(node: object) -> Iterator[tuple[int, int]]:

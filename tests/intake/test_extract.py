@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from registry_admin.intake.extract import extract, match_label, read_document
+from registry_admin.intake.extract import extract, read_document
+from registry_admin.intake.labels import match_label
 from registry_admin.intake.mime import TextPart
 
 
