@@ -17,9 +17,9 @@ from registry_admin.intake.extract import (
     OWN,
     REPLY,
     Document,
-    Extraction,
 )
 from registry_admin.intake.mime import DecodedMessage
+from registry_admin.intake.results import Extraction
 
 REQUEST, FOLLOWUP, REMOVAL = "request", "followup", "removal"
 AUTOREPLY, BOUNCE, SPAM, OTHER = "autoreply", "bounce", "spam", "other"

@@ -11,80 +11,17 @@ from registry_admin.intake.caseless import Caseless
 from registry_admin.intake.labels import BULLET, LabelHit, match_label
 from registry_admin.intake.mime import TextPart
 from registry_admin.intake.patterns import EMAIL, ORG_SUFFIX, PHONE
-
-# ---------------------------------------------------------------------------------------------
-# Results
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Where a value was read: the text part, offsets into that part's text, the label if any."""
-
-    source: str
-    start: int
-    end: int
-    label: str | None = None
-
-
-@dataclass(frozen=True)
-class Item:
-    """One extracted value and its evidence."""
-
-    value: str
-    evidence: Evidence
-
-
-@dataclass(frozen=True)
-class BusinessIdItem:
-    """The applicant's Business ID as written, normalised, its verdict and its evidence."""
-
-    as_written: str
-    normalized: str
-    valid: bool
-    evidence: Evidence
-
-
-@dataclass(frozen=True)
-class Extraction:
-    """The five items found in one zone of a message (None where absent)."""
-
-    business_id: BusinessIdItem | None = None
-    organization_name: Item | None = None
-    justification: Item | None = None
-    contact_name: Item | None = None
-    contact_email: Item | None = None
-    contact_phone: Item | None = None
-    labelled_fields: int = 0  # distinct items given under a label (0 for prose)
-    labels_seen: frozenset[str] = frozenset()  # items whose label appeared, with or without value
-
-    def merged_over(self, earlier: Extraction) -> Extraction:
-        """This message's values completed with those of an earlier message."""
-        return Extraction(
-            business_id=self.business_id or earlier.business_id,
-            organization_name=self.organization_name or earlier.organization_name,
-            justification=self.justification or earlier.justification,
-            contact_name=self.contact_name or earlier.contact_name,
-            contact_email=self.contact_email or earlier.contact_email,
-            contact_phone=self.contact_phone or earlier.contact_phone,
-            labelled_fields=max(self.labelled_fields, earlier.labelled_fields),
-            labels_seen=self.labels_seen | earlier.labels_seen,
-        )
-
-    def missing(self) -> list[str]:
-        """Required items absent, in the order the registry's instructions list them."""
-        absent = []
-        if self.business_id is None:
-            absent.append("business_id")
-        if self.organization_name is None:
-            absent.append("organization_name")
-        if self.justification is None:
-            absent.append("justification")
-        if self.contact_name is None:
-            absent.append("contact_name")
-        if self.contact_email is None and self.contact_phone is None:
-            absent.append("contact_details")
-        return absent
-
+from registry_admin.intake.results import BusinessIdItem, Evidence, Extraction, Item
+from registry_admin.intake.values import (
+    ABSENT,
+    NAME_STOP,
+    NAME_TOKEN,
+    TITLE,
+    clean_value,
+    collapse,
+    cut_name,
+    is_person_name,
+)
 
 # ---------------------------------------------------------------------------------------------
 # The document: text parts split into lines and zones
@@ -213,7 +150,7 @@ def _signed_closing(text: str) -> str | None:
     found = _CLOSING_NAMED.match(text) if len(text) < 60 else None
     if found is None:
         return None
-    name = _collapse(text[found.end() :]).strip(" ,.")
+    name = collapse(text[found.end() :]).strip(" ,.")
     return name if is_person_name(name) else None
 
 
@@ -509,7 +446,7 @@ def _mark_signature(segment: Segment) -> None:
         start = end
         while start > 0 and body[start - 1].text.strip():
             start -= 1
-        if start == 0 or end - start >= 10 or not is_person_name(_collapse(body[start].text)):
+        if start == 0 or end - start >= 10 or not is_person_name(collapse(body[start].text)):
             return
         last = start - 1
     tail = body[last + 1 :]
@@ -517,91 +454,6 @@ def _mark_signature(segment: Segment) -> None:
         return
     for line in tail:
         line.signature = True
-
-
-# ---------------------------------------------------------------------------------------------
-# Values
-
-_ABSENT = re.compile(
-    r"^(?:[-–—?x.]+|ei(?:\s.*)?|haettu.*|hakemus.*vireillä.*|puuttuu.*|tulossa.*|"
-    # a pointer to an attachment the parser does not read: "ks. liite", "se bilaga"
-    r"(?:ks\.?|katso|se|see|please\s+see)\s+(?:liite\w*|bilaga\w*|(?:the\s+)?attach\w*)\.?|"
-    r"liitteenä|(?:i\s+)?bifogad\w*\s+fil|(?:in\s+the\s+)?attached(?:\s+file)?\.?|"
-    r"saknas.*|har\s+inte.*|inte\s+ännu.*|ansökt.*|under\s+behandling.*|nej|"
-    r"pending.*|none.*|n/?a|not\s+(?:yet|available|applicable).*|tbd|no(?:t)?\b.*|"
-    r"applied.*|\(?tyhjä\)?)$",
-    re.I,
-)
-_NAME_TOKEN = re.compile(r"^[A-ZÅÄÖÜÉÈÁÍÓÚÑŠŽ][\w'’.-]*$")
-_NAME_STOP = {
-    "Kela", "FPA", "Hei", "Hej", "Hello", "Terveisin", "Dear", "The", "We", "Our", "Vi", "Me",
-    "Moi", "Moi!", "Moikka", "Terve", "Heippa", "Hejsan", "Hi", "Hey", "Hei!", "Hej!",
-    "Liitteenä", "Ohessa", "Tässä", "Bifogat", "Attached", "Här",
-    "Därför", "Siksi", "Joten", "Therefore", "Nu", "Nyt", "Now", "Dessutom", "Lisäksi",
-    "Tack", "Kiitos", "Thanks", "Best", "Mvh", "Med", "Ystävällisin", "Yhteyshenkilö",
-    "A", "An", "This", "It", "Se", "Det", "Tämä", "I", "Jag", "Minä",
-}  # fmt: skip
-
-
-def is_person_name(text: str) -> bool:
-    """Two to four capitalised words without digits, addresses or organisation suffixes."""
-    tokens = text.split()
-    if not 2 <= len(tokens) <= 4 or len(text) > 60:
-        return False
-    if ORG_SUFFIX.search(text) or any(ch.isdigit() for ch in text) or "@" in text:
-        return False
-    return all(_NAME_TOKEN.match(t) and t not in _NAME_STOP for t in tokens)
-
-
-_SPACES = re.compile(r"[\s\u00a0\u202f]+")
-
-
-def _collapse(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
-
-
-def _clean_value(text: str) -> str:
-    return _collapse(text).strip(" ,;.-–|")
-
-
-# Job titles are common nouns; a capitalised one ("Toiminnanjohtaja", "Project coordinator")
-# may still lead the value, and the name is what follows the last of them.
-_TITLE = Caseless(
-    r"\w*(?:johtaja|ohjaaja|päällikkö|sihteeri|koordinaattori|vastaava|työntekijä|neuvoja|"
-    r"puheenjohtaja|rahastonhoitaja|esimies|asiantuntija|suunnittelija|hoitaja|ledare|chef|"
-    r"sekreterare|koordinator|ansvarig|ordförande|handläggare|rådgivare|kassör|"
-    r"coordinator|manager|director|officer|secretary|chair(?:person|man|woman)?|treasurer|"
-    r"adviser|advisor|worker|lead|head|assistant|counsell?or|specialist|ceo|president)"
-    # with a possessive or definite ending: "Toiminnanjohtajamme", "Verksamhetsledaren"
-    r"(?:mme|nne|ni|si|n|en|s)?"
-)
-
-
-_HONORIFIC = re.compile(r"(?:mr|mrs|ms|miss|dr|prof|herr|fru|rouva|herra|tri)\.?", re.I)
-
-
-# What ends a name written at the start of a value: a separator, an address or a number.
-_NAME_END = re.compile(r"[,(;]|\s[-–]\s|\s/\s|" + EMAIL.pattern + "|" + PHONE.pattern)
-
-
-def _cut_name(text: str) -> str | None:
-    """A person's name at the start of `text`, without a leading job title or trailing details."""
-    text = _NAME_END.split(text, maxsplit=1)[0]
-    tokens = _collapse(text).strip(" .:").split()
-    titles = [i for i, t in enumerate(tokens[:4]) if _TITLE.fullmatch(t.strip(".,"))]
-    if titles and len(tokens) - titles[-1] - 1 >= 2:
-        tokens = tokens[titles[-1] + 1 :]
-    while tokens and (not _NAME_TOKEN.match(tokens[0]) or _HONORIFIC.fullmatch(tokens[0])):
-        tokens.pop(0)  # "palvelupäällikkö Riikka Heikkinen", "Ms Sarah Lind": drop the title
-    run: list[str] = []
-    for token in tokens:
-        if not _NAME_TOKEN.match(token) or token in _NAME_STOP:
-            break
-        run.append(token.rstrip("."))
-        if len(run) == 4:
-            break
-    name = " ".join(run)
-    return name if is_person_name(name) else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -800,11 +652,11 @@ def _name_before(text: str) -> str | None:
     tokens = _CLAUSE_BREAK.split(text)[-1].split()
     run: list[str] = []
     for token in reversed(tokens):
-        if not _NAME_TOKEN.match(token) or token in _NAME_STOP or len(run) == 4:
+        if not NAME_TOKEN.match(token) or token in NAME_STOP or len(run) == 4:
             break
         run.insert(0, token)
     while len(run) > 2 and (
-        not is_person_name(" ".join(run)) or _TITLE.fullmatch(run[0].strip(".,"))
+        not is_person_name(" ".join(run)) or TITLE.fullmatch(run[0].strip(".,"))
     ):
         run.pop(0)
     name = " ".join(run)
@@ -987,7 +839,7 @@ def _org_from_prose(sentence: str) -> str | None:
         generic = number == _GENERIC_ORG_PATTERN
         if generic and _OTHER_ORG.search(sentence):
             continue
-        org = _collapse(found.group("org")).strip(" ,")
+        org = collapse(found.group("org")).strip(" ,")
         org = _LEAD_VERB.sub("", org)
         tokens = org.split()
         # "Please remove Old Club ry": drop leading words until the name proper begins.
@@ -1008,7 +860,7 @@ def _org_from_prose(sentence: str) -> str | None:
             continue
         words = org.split()
         capitals = sum(1 for w in words if w[:1].isupper())
-        if not (ORG_SUFFIX.search(org) or capitals * 2 >= len(words)) or words[0] in _NAME_STOP:
+        if not (ORG_SUFFIX.search(org) or capitals * 2 >= len(words)) or words[0] in NAME_STOP:
             continue
         return org
     return None
@@ -1057,7 +909,7 @@ def _org_with_legal_form(sentence: str) -> str | None:
     while run and (
         not run[0][:1].isupper()
         or _PRONOUN_START.match(run[0])
-        or run[0] in _NAME_STOP
+        or run[0] in NAME_STOP
         or _JOIN_WISH.match(run[0])
     ):
         run.pop(0)
@@ -1245,7 +1097,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
             # A bare "Nimi:"/"Name:" names a person when the value reads as one, unless the
             # contact person has a label of their own: then it names the organization.
             sample = rest if rest.strip() else " ".join(lines[j].text for j in continuation[:1])
-            person = _cut_name(sample) if not ORG_SUFFIX.search(sample) else None
+            person = cut_name(sample) if not ORG_SUFFIX.search(sample) else None
             name = (
                 "contact_name"
                 if person and "contact_name" not in values and not contact_labelled
@@ -1270,10 +1122,10 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         first_line, first_offset, first_text = pieces[0]
         if name == "business_id":
             continue  # read by the candidate scan, which sees the label
-        text = " ".join(_collapse(p[2]) for p in pieces) if multi else first_text
+        text = " ".join(collapse(p[2]) for p in pieces) if multi else first_text
         # (a row of a text table ends with its cell border "|")
-        value = _clean_value(text) if name != "justification" else _collapse(text).rstrip(" |")
-        if not value or _ABSENT.match(value):
+        value = clean_value(text) if name != "justification" else collapse(text).rstrip(" |")
+        if not value or ABSENT.match(value):
             continue
         if len(value) < 200 and _DEFERRAL.search(value) and _DEFERRAL_VERB.search(value):
             continue  # "täydennän tämän kohdan ensi viikolla": announced, not given
@@ -1284,13 +1136,13 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         else:
             found = _Found(value, first_line, first_offset, end, hit.label)
         if name == "contact_name":
-            person = _cut_name(value)
+            person = cut_name(value)
             if person is None:
                 continue
             value = person
             found.value = person
         if name == "contact_details" and "contact_name" not in values:
-            person = _cut_name(value)
+            person = cut_name(value)
             if person:
                 values["contact_name"] = _Found(person, first_line, first_offset, end, hit.label)
             continue
@@ -1312,7 +1164,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     business_id = None
     if best is not None and best.score > -5:
         business_id = BusinessIdItem(
-            best.written or _collapse(best.line.text[best.start : best.end]),
+            best.written or collapse(best.line.text[best.start : best.end]),
             best.check.normalized,
             best.check.valid,
             Evidence(
@@ -1379,7 +1231,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 if contact_name is None and trigger:
                     after = sentence[trigger.end() :]
                     self_reference = _SELF.match(after)
-                    person = _cut_name(after[self_reference.end() :] if self_reference else after)
+                    person = cut_name(after[self_reference.end() :] if self_reference else after)
                     if person:
                         contact_name = _Found(person, line, 0, len(line.text), None)
                     elif signer is not None and (
@@ -1422,7 +1274,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         justification = listed["justification"].item(parts)
     if justification is None and prose_reason:
         first = prose_reason[0][0]
-        text = _collapse(" ".join(r[3] for r in prose_reason))
+        text = collapse(" ".join(r[3] for r in prose_reason))
         justification = Item(
             text, Evidence(parts[first.part].name, first.start, first.start + len(first.text))
         )
@@ -1523,7 +1375,7 @@ def _unlabelled_list(
         for item in run:
             line = lines[item[0]]
             start = BULLET.match(line.text).end()  # type: ignore[union-attr]
-            text = _collapse(" ".join([line.text[start:]] + [lines[j].text for j in item[1:]]))
+            text = collapse(" ".join([line.text[start:]] + [lines[j].text for j in item[1:]]))
             if item[0] in labels:
                 data = True
                 continue
@@ -1538,9 +1390,9 @@ def _unlabelled_list(
             value = text.strip(" .,;")
             # "toiminnanjohtaja Maija Mäkinen": a title before the name, as in a labelled value
             titled = (
-                _cut_name(value)
+                cut_name(value)
                 if 3 <= len(words) <= 6
-                and (not words[0][:1].isupper() or _TITLE.fullmatch(words[0]))
+                and (not words[0][:1].isupper() or TITLE.fullmatch(words[0]))
                 and not ORG_SUFFIX.search(value)
                 else None
             )
@@ -1559,7 +1411,7 @@ def _unlabelled_list(
                 )
             elif len(words) >= 5 and not (_INTENT.search(text) and _INTENT_OBJECT.search(text)):
                 shapes.setdefault(
-                    "justification", _Found(_collapse(text), line, start, len(line.text), None)
+                    "justification", _Found(collapse(text), line, start, len(line.text), None)
                 )
         if data:
             for name, value in shapes.items():
@@ -1626,7 +1478,7 @@ def _collect_contacts(
             continue
         emails.append(_Found(address, line, offset + match.start(), offset + match.end(), label))
     for match in PHONE.finditer(text):
-        number = _collapse(match.group(0))
+        number = collapse(match.group(0))
         digits = _NON_DIGIT.sub("", number)
         if not 6 <= len(digits) <= 13 or _BID_LIKE_NUMBER.fullmatch(number):
             continue
@@ -1669,7 +1521,7 @@ def _signer(document: Document, lines: list[Line], labels: dict[int, LabelHit]) 
         if not signature:
             continue
         first = signature[0]
-        name = _signed_closing(first.text) or _collapse(first.text)
+        name = _signed_closing(first.text) or collapse(first.text)
         if is_person_name(name):
             start = first.text.find(name)
             if start < 0:
@@ -1685,7 +1537,7 @@ def _introduced_writer(lines: list[Line]) -> _Found | None:
         if line.signature or line.quoted or line.zone == HEADER:
             continue
         for found in _INTRODUCTION.finditer(line.text, 0, 2000):
-            name = _cut_name(line.text[found.end() : found.end() + 80])
+            name = cut_name(line.text[found.end() : found.end() + 80])
             if name and len(name.split()) >= 2:
                 start = line.text.find(name, found.end())
                 return _Found(name, line, start, start + len(name), None)
@@ -1695,7 +1547,7 @@ def _introduced_writer(lines: list[Line]) -> _Found | None:
 def _signature_org(document: Document, line: Line) -> _Found | None:
     signature = _signature_lines(document, line)
     for candidate in signature:
-        text = _collapse(candidate.text)
+        text = collapse(candidate.text)
         if ORG_SUFFIX.search(text) and not any(ch.isdigit() for ch in text) and "@" not in text:
             return _Found(text, candidate, 0, len(candidate.text), None)
     return None

@@ -21,8 +21,6 @@ from registry_admin.intake.extract import (
     FORWARD,
     OWN,
     REPLY,
-    Evidence,
-    Extraction,
     extract,
     read_document,
 )
@@ -33,6 +31,7 @@ from registry_admin.intake.mime import (
     UnparseableMessage,
     read_message,
 )
+from registry_admin.intake.results import Evidence, Extraction
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from re import _constants, _parser  # type: ignore[attr-defined]
 
 import pytest
 
-from registry_admin.intake import classify, extract, labels, patterns
+from registry_admin.intake import classify, extract, labels, patterns, values
 from registry_admin.intake.caseless import (
     OUTSIDE_SAFE,
     Caseless,
@@ -35,7 +35,7 @@ def _patterns(value: object) -> Iterator[Caseless]:
 
 PATTERNS = [
     rx
-    for module in (extract, labels, patterns, classify)
+    for module in (extract, labels, patterns, values, classify)
     for rx in _patterns(list(vars(module).values()))
 ]
 
