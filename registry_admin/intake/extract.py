@@ -136,13 +136,17 @@ _CLOSING = re.compile(
 
 _CLOSING_SPLIT = re.compile(r"\s/\s|\s*/\s*(?=[A-ZÅÄÖ])")
 # A short closing with the writer's name on the same line: "terv. Heli Räty", "Mvh Anna Berg".
+_SIGN_OFFS = (
+    "terveisin", "terv.", "terv", "t.", "mvh", "vh", "hälsningar", "br", "regards", "thanks",
+    "kiitos", "tack",
+)  # fmt: skip
 _CLOSING_NAMED = re.compile(
-    r"^\s*(?:terv\.?|terveisin|t\.|mvh|vh|hälsningar|br|regards|thanks|kiitos|tack)[,\s]+(?=\S)",
-    re.I,
+    r"^\s*(?:" + "|".join(map(re.escape, _SIGN_OFFS)) + r")[,\s]+(?=\S)", re.I
 )
 
 
-_CLOSING_NAMED_FIRST = frozenset("tTmMvVhHbBrRkK")
+# The first letters of those words: most lines start with none of them.
+_CLOSING_NAMED_FIRST = frozenset(w[0] for w in _SIGN_OFFS) | {w[0].upper() for w in _SIGN_OFFS}
 
 
 def _signed_closing(text: str) -> str | None:
@@ -976,7 +980,7 @@ _ANSWERABLE = frozenset(
 )
 
 
-def _unlabelled_name_among_fields(lines: list[Line], labels: dict[int, LabelHit]) -> _Found | None:
+def _name_standing_alone(lines: list[Line], labels: dict[int, LabelHit]) -> _Found | None:
     """A line of the writer's own, or a piece of a form written on one line, that is nothing
     but a name with a legal form ("Y-tunnus 1234567-8 | Tervaniemen Työttömät ry | ...")."""
     for position, line in enumerate(lines):
@@ -1304,7 +1308,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     email = emails[0] if emails else None
     phone = phones[0] if phones else None
     if organization is None:
-        organization = _unlabelled_name_among_fields(lines, labels)
+        organization = _name_standing_alone(lines, labels)
     if organization is not None:
         organization = _without_remark(_with_legal_form(organization, lines))
     return Extraction(
