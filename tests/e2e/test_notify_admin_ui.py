@@ -130,6 +130,7 @@ def test_admin_retries_a_failed_notification_and_skips_a_blocking_delivery(
     assert "Recipient address rejected" in page.content()
     screenshot(page, "notify-request-failed-notification")
     page.click("nav >> text=Lähtevät")
+    page.wait_for_url(f"{live_server}/outbox*")
     screenshot(page, "notify-outbox-failed")
     page.click(f"form[action='/outbox/{notification_id}/retry'] button")
     page.wait_for_url(f"{live_server}/outbox?state=pending")
@@ -138,6 +139,7 @@ def test_admin_retries_a_failed_notification_and_skips_a_blocking_delivery(
         assert db.session.get(Notification, notification_id).state == "queued"
 
     page.click("nav >> text=Webhookit")
+    page.wait_for_url(f"{live_server}/webhooks")
     assert "1 myöhempää" in page.content()
     screenshot(page, "webhooks-blocked")
     page.click("form[action$='/skip'] button")

@@ -47,7 +47,7 @@ def test_admin_adds_an_organization_and_the_api_says_registered(
     assert answer.status_code == 200 and answer.json["source"] == "manual"
 
     # The language switch works from the page itself, and sticks to the account.
-    page.click("button[value=sv]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[value=sv]")
     assert page.locator("h1").inner_text() == "Registret"
     assert page.dialogs == []

@@ -145,11 +145,12 @@ def test_reviewer_corrects_approves_rejects_and_asks(
     page.click("details summary >> nth=0")
     page.select_option("#item", "organization_name")
     page.fill("#value", "Alfa Yhdistys ry")
-    page.click("form[action$='/correct'] button")
-    page.wait_for_url(f"{live_server}/requests/{first}")
+    # The form posts back to the page it is on: wait for that navigation itself.
+    with page.expect_navigation(url=f"{live_server}/requests/{first}"):
+        page.click("form[action$='/correct'] button")
     screenshot(page, "request")
-    page.click("form[action$='/approve'] button")
-    page.wait_for_url(f"{live_server}/requests/{first}")
+    with page.expect_navigation(url=f"{live_server}/requests/{first}"):
+        page.click("form[action$='/approve'] button")
     assert "hyväksytty" in page.content()
     page.goto(f"{live_server}/registry")
     assert "Alfa Yhdistys ry" in page.content()
