@@ -248,13 +248,18 @@ def _thread(
         if request_id is not None:
             return session.get(RegistrationRequest, request_id)
     found = REFERENCE.search(parsed.subject or "")
-    if found:
-        if lookups is not None:
-            lookups.materialize(session)  # the batch's new requests get their references
-        return session.scalar(
-            select(RegistrationRequest).where(RegistrationRequest.reference == found.group(0))
-        )
-    return None
+    if found is None:
+        return None
+    if lookups is not None:
+        known = lookups.by_reference(session, found)
+        if known is not _ASK_THE_DATABASE:
+            return known
+    return session.scalar(
+        select(RegistrationRequest).where(RegistrationRequest.reference == found.group(0))
+    )
+
+
+_ASK_THE_DATABASE = object()
 
 
 class _Lookups:
@@ -339,6 +344,22 @@ class _Lookups:
                 self._pending[business_id] = {request_id}
                 self._pending_key[request_id] = business_id
                 self._first_stored.add(request_id)
+        # Requests named by a reference in a subject: those stored before the batch are read
+        # now; a larger number can only be one of the batch's own new requests.
+        subjects = (REFERENCE.search(p.subject or "") for p in parsed)
+        references = {found.group(0) for found in subjects if found}
+        self._by_reference: dict[str, int] = {}
+        self._stored_up_to = 0
+        if references:
+            self._by_reference = {
+                reference: request_id
+                for reference, request_id in session.execute(
+                    select(RegistrationRequest.reference, RegistrationRequest.id).where(
+                        RegistrationRequest.reference.in_(references)
+                    )
+                )
+            }
+            self._stored_up_to = session.scalar(select(func.max(RegistrationRequest.id))) or 0
         self._receipts: dict[str, int] | None = None
         self._wording: dict[str, dict[str, str]] = {}
         self._receipt_window = utcnow() - timedelta(days=1)
@@ -355,6 +376,17 @@ class _Lookups:
             if message_id != own_id:
                 return request_id
         return None
+
+    def by_reference(self, session: Session, found: re.Match[str]) -> Any:
+        """The request a subject's reference names, or _ASK_THE_DATABASE when the batch's own
+        new requests must be settled and the database asked."""
+        request_id = self._by_reference.get(found.group(0))
+        if request_id is not None:
+            return session.get(RegistrationRequest, request_id)
+        if int(found.group(2)) <= self._stored_up_to:
+            return None  # no stored request has it, and the batch's new ones are numbered above
+        self.materialize(session)  # the batch's new requests get their references
+        return _ASK_THE_DATABASE
 
     def registered(self, business_id: str) -> bool:
         return business_id in self._registered

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from testsupport import close_app, settings_for
 
 from registry_admin import create_app
-from registry_admin.db import db, transaction
+from registry_admin.db import db, transaction, utcnow
 from registry_admin.intake import ledger, pipeline, queueing
 from registry_admin.intake.maildir import MaildirSource
 from registry_admin.intake.models import MailMessage, RegistrationRequest
@@ -384,3 +384,77 @@ def test_a_new_request_duplicates_the_next_pending_one_when_the_first_leaves_in_
             db.session.remove()
     finally:
         close_app(app)
+
+
+def _mail_naming(message_id: str, subject: str, body: str) -> bytes:
+    return (
+        "From: Liisa Virtanen <liisa@testiyhdistys.example.org>\n"
+        "To: tekninentuki@kela.fi\n"
+        f"Subject: {subject}\n"
+        f"Message-ID: <{message_id}@testiyhdistys.example.org>\n"
+        "Date: Mon, 1 Dec 2025 10:00:00 +0200\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        f"{body}\n"
+    ).encode()
+
+
+def test_a_reference_in_the_subject_finds_its_request_in_the_batch_and_before_it(
+    fresh_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    year = utcnow().year
+    first_poll = [
+        _mail_naming(
+            "apply",
+            "Kelan ajanvarausjärjestelmän rekisteri",
+            "Y-tunnus: 2331972-7\nOrganisaatio: Testiyhdistys ry\nYhteyshenkilö: Liisa Virtanen",
+        ),
+        # The request above is the first: new in the same batch, numbered when it is settled.
+        _mail_naming(
+            "reason",
+            f"Täydennys hakemukseen RA-{year}-000001",
+            "Perustelu: ohjaamme asiakkaitamme Kelan puhelinpalveluun.",
+        ),
+        _mail_naming(  # a number no request has yet
+            "unknown",
+            f"Täydennys hakemukseen RA-{year}-000099",
+            "Perustelu: velkaneuvonnan asiakkaiden ajanvaraukset.",
+        ),
+    ]
+    second_poll = [
+        _mail_naming(  # a request stored by the first poll
+            "phone",
+            f"Re: RA-{year}-000001",
+            "Puhelin: 040 123 4567",
+        ),
+        _mail_naming(  # a number below the stored ones, of another year: no such request
+            "old",
+            "Re: RA-1999-000001",
+            "Puhelin: 040 765 4321",
+        ),
+    ]
+
+    def run(app: Flask) -> dict[str, list[tuple]]:
+        try:
+            _poll(app, first_poll)
+            box = Path(app.config["REGISTRY_SETTINGS"].mailbox.maildir)
+            for i, raw in enumerate(second_poll):
+                (box / "new" / f"second-{i}.mail").write_bytes(raw)
+            with app.app_context():
+                pipeline.poll_mailbox_once(
+                    db.session(), MaildirSource(box), max_message_bytes=25 * 1024 * 1024
+                )
+                db.session.remove()
+            return _state(app)
+        finally:
+            close_app(app)
+
+    expected = run(_app(tmp_path / "a", fresh_db()))
+    messages = {m[7].split("@")[0][1:]: m for m in expected["messages"]}
+    assert (messages["reason"][2], messages["reason"][3]) == ("followup", 1)
+    assert messages["reason"][5] == ["justification"]
+    assert (messages["phone"][2], messages["phone"][3]) == ("followup", 1)
+    for unknown in ("unknown", "old"):  # a lone item with no request to complete: set aside
+        assert messages[unknown][2:4] == ("other", None)
+    with monkeypatch.context() as patch:
+        _one_by_one(patch)
+        assert run(_app(tmp_path / "b", fresh_db())) == expected
