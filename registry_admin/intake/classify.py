@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from registry_admin.intake.business_id_candidates import BID
 from registry_admin.intake.caseless import Caseless, contains_any, required_substrings
-from registry_admin.intake.extract import (
-    _BID,
-    _DIGIT,
-    _INTENT,
-    _INTENT_OBJECT,
+from registry_admin.intake.document import (
     FORWARD,
     HEADER,
     KELA,
@@ -19,6 +16,7 @@ from registry_admin.intake.extract import (
     Document,
 )
 from registry_admin.intake.mime import DecodedMessage
+from registry_admin.intake.prose import INTENT, INTENT_OBJECT
 from registry_admin.intake.results import Extraction
 
 REQUEST, FOLLOWUP, REMOVAL = "request", "followup", "removal"
@@ -167,10 +165,10 @@ def _intent(document: Document) -> bool:
         for sentence in _SENTENCE_END.split(line.text):
             if sentence.rstrip().endswith("?"):
                 # "Saisimmeko pääsyn järjestelmään?" asks to join; other questions do not.
-                if _POLITE_ASK.match(sentence) and _INTENT_OBJECT.search(sentence):
+                if _POLITE_ASK.match(sentence) and INTENT_OBJECT.search(sentence):
                     return True
                 continue
-            if _INTENT.search(sentence) and _INTENT_OBJECT.search(sentence):
+            if INTENT.search(sentence) and INTENT_OBJECT.search(sentence):
                 return True
     return False
 
@@ -665,8 +663,8 @@ def detect_language(document: Document, zones: tuple[str, ...] = (OWN, FORWARD))
                 continue
         if "@" in text and len(text.split()) < 4:
             continue
-        if _DIGIT.search(text):  # (a Business ID is made of digits)
-            text = _BID.sub(" ", text)
+        if any(ch.isdigit() for ch in text):  # (a Business ID is made of digits)
+            text = BID.sub(" ", text)
         words.extend(_WORD.findall(text))
     counts = _word_language(words)
     total = sum(counts.values())

@@ -17,13 +17,8 @@ from registry_admin.intake.classify import (
     classify,
     detect_language,
 )
-from registry_admin.intake.extract import (
-    FORWARD,
-    OWN,
-    REPLY,
-    extract,
-    read_document,
-)
+from registry_admin.intake.document import FORWARD, OWN, REPLY, read_document
+from registry_admin.intake.extract import extract
 from registry_admin.intake.mime import (
     Attachment,
     IntakeError,

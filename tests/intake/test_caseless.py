@@ -10,7 +10,17 @@ from re import _constants, _parser  # type: ignore[attr-defined]
 
 import pytest
 
-from registry_admin.intake import classify, extract, labels, patterns, values
+from registry_admin.intake import (
+    business_id_candidates,
+    classify,
+    contacts,
+    document,
+    extract,
+    labels,
+    patterns,
+    prose,
+    values,
+)
 from registry_admin.intake.caseless import (
     OUTSIDE_SAFE,
     Caseless,
@@ -35,7 +45,17 @@ def _patterns(value: object) -> Iterator[Caseless]:
 
 PATTERNS = [
     rx
-    for module in (extract, labels, patterns, values, classify)
+    for module in (
+        document,
+        business_id_candidates,
+        prose,
+        contacts,
+        extract,
+        labels,
+        patterns,
+        values,
+        classify,
+    )
     for rx in _patterns(list(vars(module).values()))
 ]
 

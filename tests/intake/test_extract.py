@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from registry_admin.intake.extract import extract, read_document
+from registry_admin.intake.document import read_document
+from registry_admin.intake.extract import extract
 from registry_admin.intake.labels import match_label
 from registry_admin.intake.mime import TextPart
 
@@ -231,7 +232,7 @@ def test_a_capitalised_title_with_a_possessive_ending_is_not_part_of_the_name() 
 
 
 def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
-    from registry_admin.intake.extract import _ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS
+    from registry_admin.intake.prose import ORG_IN_PROSE, ORG_IN_PROSE_NEEDS
 
     examples = [
         "Olemme Setlementti Pellavan työntekijöitä ja neuvomme asiakkaita",
@@ -249,19 +250,19 @@ def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
         "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8",
     ]
     for number, (rx, needs, sentence) in enumerate(
-        zip(_ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS, examples, strict=True)
+        zip(ORG_IN_PROSE, ORG_IN_PROSE_NEEDS, examples, strict=True)
     ):
         assert rx.search(sentence), number
         assert needs(sentence), number
     corpus = Path(__file__).parent.parent / "fixtures" / "corpus"
     for path in sorted(corpus.glob("*.eml")):
         for line in path.read_bytes().decode("utf-8", "replace").splitlines():
-            for rx, needs in zip(_ORG_IN_PROSE, _ORG_IN_PROSE_NEEDS, strict=True):
+            for rx, needs in zip(ORG_IN_PROSE, ORG_IN_PROSE_NEEDS, strict=True):
                 assert not rx.search(line) or needs(line), line
 
 
 def test_a_name_of_several_words_after_on_behalf_of_is_read_whole() -> None:
-    from registry_admin.intake.extract import _org_from_prose
+    from registry_admin.intake.prose import org_from_prose
 
     for sentence, name in [
         (
@@ -274,7 +275,7 @@ def test_a_name_of_several_words_after_on_behalf_of_is_read_whole() -> None:
         ),
         ("I write on behalf of Testville Senior Helpers, a charity.", "Testville Senior Helpers"),
     ]:
-        assert _org_from_prose(sentence) == name, sentence
+        assert org_from_prose(sentence) == name, sentence
 
 
 def test_a_bare_name_line_names_the_organization_when_the_contact_has_a_label() -> None:
@@ -398,7 +399,7 @@ def test_a_letter_with_only_its_contact_details_labelled_is_read_as_prose() -> N
 
 
 def test_a_forwarded_message_quoted_whole_is_read_as_forwarded() -> None:
-    from registry_admin.intake.extract import FORWARD, HEADER
+    from registry_admin.intake.document import FORWARD, HEADER
 
     text = (
         "Hej, Eino bad mig skicka vidare det här.\n/Camilla\n\nVidarebefordrat brev:\n\n"
@@ -416,7 +417,7 @@ def test_a_forwarded_message_quoted_whole_is_read_as_forwarded() -> None:
 
 
 def test_the_applicant_named_in_finnish_cases_and_beside_its_business_id() -> None:
-    from registry_admin.intake.extract import _org_from_prose
+    from registry_admin.intake.prose import org_from_prose
 
     for sentence, name in [
         (
@@ -430,11 +431,11 @@ def test_the_applicant_named_in_finnish_cases_and_beside_its_business_id() -> No
         ),
         ("Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8", "Aurinkorinteen Eläkeläiset ry"),
     ]:
-        assert _org_from_prose(sentence) == name, sentence
+        assert org_from_prose(sentence) == name, sentence
 
 
 def test_answers_written_between_the_quoted_questions_of_kelas_message() -> None:
-    from registry_admin.intake.extract import KELA, OWN
+    from registry_admin.intake.document import KELA, OWN
 
     text = (
         "Hei,\n\nvastaukset alla kysymysten väliin.\n\nEero Laine\n\n"

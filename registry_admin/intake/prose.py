@@ -1,0 +1,381 @@
+"""The words and sentence shapes the parser reads prose by, and the organization names it finds
+in a sentence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from registry_admin.intake.business_id_candidates import OTHER_ORG
+from registry_admin.intake.caseless import Caseless
+from registry_admin.intake.patterns import ORG_SUFFIX
+from registry_admin.intake.values import (
+    NAME_STOP,
+    NAME_TOKEN,
+    TITLE,
+    collapse,
+    is_person_name,
+)
+
+SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ\"“])")
+INTENT = Caseless(
+    r"liittyä|liittymään|haemme|hakee|hakea|hakemus|anomme|anoo|päästä|rekisteröity|rekisteröidä|"
+    r"komma\s+med|vara\s+med|tulla\s+mukaan|få\s+tillgång|införd|get\s+access|"
+    r"ansökan|"
+    r"lisätä|lisäämiseksi|ansluta|ansöker|ansöka|bli\s+(?:tillagd|registrerad)|läggas\s+till|"
+    r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b"
+)
+INTENT_OBJECT = Caseless(
+    r"rekisteri|järjestelmä|ajanvaraus|käyttöoikeu|pääsy|register|registr|system|booking|access|"
+    r"tidsbokning|tillgång"
+)
+# Either pattern marks a sentence about the message, not a reason; the second names the
+# organisation with a capital letter.
+ADMIN = Caseless(
+    r"\b(?:kirjoitan|kirjoitamme)\b|(?:\b(?:ry|rf|oy|ab|sr)|:n)\s+puolesta|"
+    r"liitteenä|bifogat|attached|alla\s+(?:olevat|tiedot|tietomme)|"
+    r"nedan|below|seuraavat\s+tiedot|följande\s+uppgifter|ohessa|välitän|vidarebefordrar|"
+    r"forwarding|yhteyshenkilö|kontaktperson|contact\s+person|lisätietoja|vid\s+frågor|"
+    r"tavoittaa|(?:olkaa|olemme|ollaan|olen|olla)\s+yhteydessä|yhteydessä\s+(?:minuun|meihin|häneen)|contact\s+us|reach\s+us|nå\s+oss|allekirjoitta|undertecknad|"
+    r"undersigned|kiitos|tack\b|thank|vastaamme|svarar\s+gärna|happy\s+to\s+answer|"
+    r"look(?:ing)?\s+forward|hope\s+to\s+hear|ser\s+fram\s+emot|odotamme\s+vastaust|"
+    r"tavoitettavissa|\bnås\b|can\s+be\s+reached|ennallaan|oförändrad\w*|unchanged|"
+    r"toimitan|\w+mme\s+puolesta|skickar\s+(?:härmed\s+)?(?:vår\s+)?ansökan|"
+    # the writer introducing themselves, and who asked them to write
+    r"työskentelen|jag\s+är\s+(?:\w+\s+){1,2}(?:för|i|på|vid)\s|jag\s+arbetar|"
+    r"\bolen\s+(?:\S+\s+){0,4}?\S+:n\s+(?:vara)?(?:puheenjohtaja|sihteeri|"
+    r"rahastonhoitaja|toiminnanjohtaja)|neuvottiin\s+ottamaan|hänvisade\s+oss|"
+    r"(?:was|were)\s+referred\s+to|"
+    r"i\s+work\s+(?:as|at|for)\b|esihenkilöni|pyysi\s+minua|bad\s+mig|asked\s+me\s+to|"
+    r"nimeksi\s+voi|"
+    r"here\s+are\s+(?:our|the)\s+details|tässä\s+(?:ovat\s+)?(?:tiedot|tietomme)|"
+    r"här\s+(?:är|kommer)\s+(?:våra\s+)?uppgifter|"
+    r"lähetetty\s+\S+(?:\s+\S+)?\s*-?\s*(?:älypuhelimesta|puhelimesta|iphonesta|ipadista)|"
+    r"sent\s+from\s+my|skickat\s+från\s+min|"
+    r"kysyttävää|vid\s+frågor|eventuella\s+frågor|har\s+ni\s+frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
+    r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message"
+)
+ADMIN_FOR = re.compile(
+    r"\bon\s+behalf\s+of\s+(?:the\s+)?(?-i:[A-ZÅÄÖ])|på\s+uppdrag\s+av\s+(?-i:[A-ZÅÄÖ])", re.I
+)
+
+CONTACT_TRIGGER = Caseless(
+    r"yhteyshenkilö\w*\s+(?:toimii|on)|lisätietoja\s+(?:antaa|antavat|saa)|"
+    r"kontaktperson(?:en)?\s+(?:är|blir)|vid\s+frågor\s+(?:kontakta|kan\s+ni\s+kontakta)|"
+    r"(?:the\s+)?contact\s+person\s+(?:is|will\s+be)|please\s+contact|kontakta|ota\s+yhteyttä|"
+    r"yhteyttä\s+voi\s+ottaa|(?:olkaa|olemme|ollaan|olen|olla)\s+yhteydessä|yhteydessä\s+(?:minuun|meihin|häneen)|tavoittaa|contact\s+us|reach\s+us|nå\s+oss|"
+    # "Our contact person for the registry is X", "Yhteyshenkilönä toimii X"
+    r"contact\s+person\b[^.;:]{0,40}?\b(?:is|will\s+be)\b|"
+    r"kontaktperson\w*\b[^.;:]{0,40}?\b(?:är|blir)\b|"
+    r"yhteyshenkilö\w*\b[^.;:]{0,40}?\b(?:toimii|toimin|on|olen)\b|"
+    r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|ota\s+minuun\s+yhteyttä|"
+    r"tavoitat(?:te)?\s+minut|minut\s+tavoittaa|"
+    r"(?:mun|minun|meidän|oma)\s+(?:puhelin)?numero|numeroni|puhelinnumero(?:ni|mme)|"
+    r"(?:minut|meidät)\s+saa\s+(?:\w+\s+)?kiinni|når\s+(?:mig|oss)|"
+    # "Frågor om ansökan besvaras av vår diakon X", "Käytännön asioista vastaa ohjaaja X"
+    r"besvaras\s+av|(?:asioista|asiasta|kysymyksiin)\s+(?:\w+\s+){0,3}?vastaa|"
+    r"you\s+can\s+reach\s+(?:me|us)|"
+    r"mitt\s+(?:telefon)?nummer|my\s+(?:phone\s+)?number|"
+    # "I am the contact person: Jane Smith": the role word and a colon introduce the name
+    r"(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\s*:|"
+    # "Toimin itse yhteyshenkilönä", "Jag är själv kontaktperson": the writer is the contact
+    r"(?:toimin|olen)\s+(?:itse\s+|myös\s+)?yhteyshenkilö\w*|"
+    r"jag\s+(?:är|blir)\s+(?:själv\s+)?kontaktperson\w*|"
+    r"i\s+(?:am|will\s+be|will\s+act\s+as)\s+(?:the\s+|your\s+)?contact(?:\s+person)?\b|"
+    # "Yhteyshenkilöksi laitetaan minut (Mervi Salo, ...)": the name follows the verb
+    r"yhteyshenkilöksi\s+[a-zåäö]+\s+"
+)
+# "Maija Mäkinen toimii yhteyshenkilönä", "Anna Berg will be our contact person".
+CONTACT_ROLE = Caseless(
+    r"\b(?:toimii|on|är|blir|fungerar\s+som|is|will\s+be|acts?\s+as|serves?\s+as)\s+"
+    r"(?:\w+\s+){0,2}?(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\b"
+)
+
+
+NAME_THEN_REACH = Caseless(
+    r",?\s*(?:jonka|joka|som|who)\s+(?:\w+\s+)?(?:tavoittaa|tavoitat|nås|når\s+ni|"
+    r"can\s+be\s+reached|is\s+reachable|you\s+can\s+reach)\b"
+)
+_CLAUSE_BREAK = re.compile(r"[,;:()]")
+
+
+def name_before(text: str) -> str | None:
+    """A person's name that ends `text` ("..., Maija Mäkinen")."""
+    tokens = _CLAUSE_BREAK.split(text)[-1].split()
+    run: list[str] = []
+    for token in reversed(tokens):
+        if not NAME_TOKEN.match(token) or token in NAME_STOP or len(run) == 4:
+            break
+        run.insert(0, token)
+    while len(run) > 2 and (
+        not is_person_name(" ".join(run)) or TITLE.fullmatch(run[0].strip(".,"))
+    ):
+        run.pop(0)
+    name = " ".join(run)
+    return name if is_person_name(name) else None
+
+
+# The writer points at themself: "jag själv", "minä itse", "me", "the undersigned".
+SELF = re.compile(
+    r"^[\s,:–-]*(?:jag\s+själv|jag|minä\s+itse|minä|minut|itse|allekirjoittanut|myself|me|"
+    r"mig|I)\b[\s,:(–-]*",
+    re.I,
+)
+FIRST_PERSON_CONTACT = Caseless(
+    r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|minuun|minut|"
+    r"(?:är|on|is)\s+(?:jag|minä|i|me)\b|toimin\s|olen\s|jag\s+(?:är|blir)|i\s+(?:am|will)"
+)
+# The writer introducing themselves: "Olen Pekka Nieminen", "Jag heter Anna Berg".
+INTRODUCTION = re.compile(
+    r"\b(?:olen|nimeni\s+on|minä\s+olen|jag\s+heter|jag\s+är|mitt\s+namn\s+är|"
+    r"my\s+name\s+is|i\s+am|this\s+is)\s+(?=[A-ZÅÄÖ])",
+    re.I,
+)
+# "Motiveringen skickar vår ordförande senare": an item announced for later is not given.
+DEFERRAL = Caseless(
+    r"\b(?:senare|längre\s+fram|myöhemmin|jälkikäteen|later|separately|erikseen|separat|"
+    r"så\s+snart|as\s+soon\s+as|"
+    r"in\s+a\s+separate|next\s+week|ensi\s+viikolla|nästa\s+vecka)\b"
+)
+DEFERRAL_VERB = Caseless(
+    r"skick|lämna|återkom|kommer|lähet|toimit|tulee|palaa|send|provide|deliver|follow|"
+    r"get\s+back|submit|täyden|komplettera|complete|supplement"
+)
+# "Tavoitatte minut tästä osoitteesta", "reply to this address": the sender's own address.
+THIS_ADDRESS = Caseless(
+    r"\b(?:tästä|tähän|tämän|samasta|samaan)\s+(?:sähköposti)?osoit\w*|"
+    r"\b(?:this|the\s+same|my)\s+(?:e-?mail\s+)?address\b|"
+    r"\b(?:reply|answer|write)\s+(?:to\s+)?(?:this|my)\s+(?:e-?mail|message)\b|"
+    r"\baddress\s+i(?:'m|\s+am)?\s+(?:writing|sending)\s+from\b|"
+    r"\b(?:denna|den\s+här|samma)\s+(?:e-?post)?adress\w*|"
+    r"\b(?:lähettäjän|avsändar|sender['’]s)\w*\s+(?:(?:e-?mail|e-?post)\s*)?(?:osoit|adress|address)"
+)
+NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|noreply|mailer|postmaster)", re.I)
+UNDERSIGNED = re.compile(r"allekirjoitta\w*|undertecknad\w*|(?:the\s+)?undersigned", re.I)
+ORG_IN_PROSE = [
+    re.compile(p, re.I if flags else 0)
+    for p, flags in (
+        # "Olemme Setlementti Pellavan työntekijöitä": the body's name in the genitive.
+        (
+            r"\b(?i:olemme|me\s+olemme|olen)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)(?::n|n)\s+"
+            r"(?i:työntekijöitä|työntekijä|jäseniä|jäsen|vapaaehtoisia|henkilökuntaa|"
+            r"puheenjohtaja|varapuheenjohtaja|sihteeri|rahastonhoitaja|toiminnanjohtaja)\b",
+            0,
+        ),
+        # "täällä Hyvinvointisäätiö Toivossa on pohdittu": the body's name in the inessive.
+        (
+            r"\b(?i:täällä|meillä)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,60}?)(?::ssa|:ssä|ssa|ssä)\b",
+            0,
+        ),
+        (
+            r"^(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\((?i:[^()]*?(?:tunnus|nummer|business\s*id|"
+            r"fo-nr)[^()]*)\))?\s+(?:haluaisi|haluaa|hakee|anoo|ansöker|vill|önskar|would\s+like|"
+            r"wishes|is\s+applying|"
+            # (and, in a removal, "X ry lopettaa toimintansa", "X rf har funnits i registret")
+            r"lopettaa|lakkaa|har\s+funnits|har\s+varit|avslutar|upphör|is\s+closing|has\s+been)\b",
+            0,
+        ),
+        (
+            r"\b(?i:vi\s+är|we\s+are|olemme)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*"
+            r"(?:\([^()]*\))?\s+(?:och|and|ja)\s",
+            0,
+        ),
+        (
+            r"\b(?i:(?:on\s+behalf\s+of|writing\s+(?:to\s+you\s+)?from)(?:\s+the)?"
+            r"(?:\s+our\s+(?:company|association|organi[sz]ation|"
+            r"foundation|charity|club))?)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*"
+            r"(?:\b(?:to|and)\b|,|\.|$)",
+            0,
+        ),
+        (
+            r"\b(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)(?::n|n)\s+puolesta",
+            0,
+        ),
+        (
+            r"(?P<org>(?-i:[A-ZÅÄÖ])[^.!?()]{2,90}?)\s*\((?i:y-?tunnus|fo-?nummer|fo-nr|"
+            r"business\s*id)[^()]*\)",
+            1,
+        ),
+        (
+            r"\b(?i:på\s+uppdrag\s+av)\s+(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*"
+            r"(?:[,.;:]|$|\s(?:och|som|vars|för|till)\s)",
+            0,
+        ),
+        # "Vår förening heter X", "Yhdistyksemme nimi on X", "Our association is called X".
+        (
+            r"\b(?i:(?:förening|organisation|företag|bolag|stiftelse|församling|klubb|"
+            r"yhdisty|organisaatio|yrity|säätiö|järjestö|seura|kerho|"
+            r"association|organi[sz]ation|company|club|foundation|charity|society)\w*"
+            r"(?:'s|’s)?\s+(?:heter|kallas|namn\s+är|(?:virallinen\s+)?nimi\s+on|"
+            r"on\s+nimeltään|(?:official\s+|full\s+)?name\s+is|is\s+called|is\s+named))\s+"
+            r"(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\([^()]*\))?\s*(?:[,.;:]|$|\s(?:och|and|ja)\s)",
+            0,
+        ),
+        # "We are X ry, a ...", "Olemme X ry." (the name must carry a legal-form word).
+        (
+            r"\b(?i:vi\s+är|we\s+are|olemme|me\s+olemme|this\s+is|tässä\s+on)\s+"
+            r"(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?)\s*(?:\([^()]*\))?\s*(?:[,.;:]|$|\s[-–—]\s)",
+            0,
+        ),
+        # "Our association is X ry, Business ID ..." (with a legal-form word).
+        (
+            r"\b(?i:our|vår|meidän)\s+(?i:association|organi[sz]ation|company|charity|club|"
+            r"förening|organisation|yhdistyksemme|yhdistys|organisaatio)\s+(?i:is|är|on)\s+"
+            r"(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?)\s*(?:[,.;:]|$)",
+            0,
+        ),
+        # "Jag är ordförande för X rf", "I am the chair of X ry" (with a legal-form word).
+        (
+            r"\b(?i:ordförande|sekreterare|verksamhetsledare|kassör|chair(?:person)?|secretary|"
+            r"treasurer|director|manager)\s+(?i:för|of|at|i|på|vid)\s+"
+            r"(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?)\s*(?:[,.;:]|$)",
+            0,
+        ),
+        # "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8" (with a legal-form word).
+        (
+            r"^(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?),?\s+(?i:y-?tunnus|fo-?nummer|fo-nr|"
+            r"business\s*id)\b",
+            0,
+        ),
+    )
+]
+# What each reading above needs, tested first because it is much cheaper than the reading: most
+# sentences have none of the verbs, phrases and parentheses that name the applicant.
+ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
+    Caseless(r"olemme|olen").search,
+    Caseless(r"täällä|meillä").search,
+    re.compile(
+        r"halua|hakee|anoo|ansöker|vill|önskar|would|wishes|applying|lopettaa|lakkaa|har\s|"
+        r"avslutar|upphör|closing|has\s+been"
+    ).search,
+    Caseless(r"vi\s+är|we\s+are|olemme").search,
+    Caseless(r"on\s+behalf\s+of|writing\s+").search,
+    lambda sentence: "puolesta" in sentence,
+    lambda sentence: "(" in sentence,
+    Caseless(r"på\s+uppdrag\s+av").search,
+    Caseless(r"heter|kallas|namn|nimi|nimeltään|name|called").search,
+    Caseless(r"vi\s+är|we\s+are|olemme|this\s+is|tässä\s+on").search,
+    Caseless(r"our\s|vår\s|meidän\s").search,
+    Caseless(
+        r"ordförande|sekreterare|verksamhetsledare|kassör|chair|secretary|treasurer|"
+        r"director|manager"
+    ).search,
+    Caseless(r"tunnus|nummer|fo-nr|business").search,
+)
+_GENERIC_ORG_PATTERN = 6  # "Name (Y-tunnus ...)" anywhere: the last resort
+_SUFFIX_ONLY_PATTERNS = (
+    9,
+    10,
+    11,
+    12,
+)  # readings that hold only when the name has a legal-form word
+_PRONOUN_START = re.compile(
+    r"^(?:me|we|our|vi|vår|vårt|jag|minä|i|meidän|tämä|this|det|den|se|\w+mme)\b", re.I
+)
+_LEAD_VERB = re.compile(
+    r"^(?:(?:hei|hej|hejsan|moi|moikka|terve|heippa|hello|hi)\b[,!]?\s*)?"
+    r"(?:(?:kirjoitan|kirjoitamme|lähetän|lähetämme|toimin|"
+    r"edustan|edustamme|olen|olemme|haen|haemme|skriver|representerar|i\s+am\s+writing\s+for|"
+    r"i\s+represent|we\s+represent)\s+)?",
+    re.I,
+)
+
+_INFLECTION = re.compile(r"(?::(?:n|lle|ltä|llä|ssa|ssä|sta|stä|ksi|na|nä|aan|ään|en|s)|['’]s)$")
+
+
+def org_from_prose(sentence: str) -> str | None:
+    for number, (rx, needs) in enumerate(zip(ORG_IN_PROSE, ORG_IN_PROSE_NEEDS, strict=True)):
+        found = rx.search(sentence) if needs(sentence) else None
+        if not found:
+            continue
+        generic = number == _GENERIC_ORG_PATTERN
+        if generic and OTHER_ORG.search(sentence):
+            continue
+        org = collapse(found.group("org")).strip(" ,")
+        org = _LEAD_VERB.sub("", org)
+        tokens = org.split()
+        # "Please remove Old Club ry": drop leading words until the name proper begins.
+        while (
+            generic
+            and len(tokens) > 1
+            and not (
+                tokens[0][:1].isupper()
+                and (tokens[1][:1].isupper() or ORG_SUFFIX.fullmatch(tokens[1]))
+            )
+        ):
+            tokens.pop(0)
+        org = " ".join(tokens)
+        org = _INFLECTION.sub("", org)
+        if number in _SUFFIX_ONLY_PATTERNS and not ORG_SUFFIX.search(org):
+            continue
+        if _PRONOUN_START.match(org) or len(org.split()) > 9 or len(org) < 3:
+            continue
+        words = org.split()
+        capitals = sum(1 for w in words if w[:1].isupper())
+        if not (ORG_SUFFIX.search(org) or capitals * 2 >= len(words)) or words[0] in NAME_STOP:
+            continue
+        return org
+    return None
+
+
+# A legal-form abbreviation closes an organisation's name, possibly inflected ("X ry:n").
+# A body's kind in its base form closes it as well ("Korsholms församling").
+_LEGAL_FORM = re.compile(
+    r"(?<![\w-])(?:(?:ry|r\.y\.|rf|r\.f\.|sr|s\.r\.|oy|oyj|ab|abp|ky|tmi|ltd|inc)"
+    r"(?:[:'’][a-zäö]{1,4})?|församling|kommun|stad|stiftelse|förening|säätiö|yhdistys|"
+    r"seurakunta|kunta|kaupunki|hyvinvointialue|välfärdsområde|association|foundation)"
+    r"(?![\w-])"
+)
+_JOIN_WISH = Caseless(
+    r"haluaisi\w*|haluaa|haluamme|toivo\w*|vill\w*|skulle\s+vilja|önskar|would\s+like|wish"
+)
+
+
+BECAUSE = Caseless(
+    r"\b(?:koska|sillä|jotta|eftersom|för\s+att|då\s+vi|because|since|so\s+that|as\s+we)\b"
+)
+
+
+_NOT_IN_NAME = re.compile(r"[\d@,.;:()]")
+
+
+def org_with_legal_form(sentence: str) -> str | None:
+    """The applicant named in a sentence that asks to join: "Vi på X rf vill ansluta ...".
+
+    The name ends at its legal-form word and runs back over the words before it up to the
+    first capitalised one; a sentence-initial verb or pronoun ("Haluaisimme") is not part of it.
+    """
+    wish = _JOIN_WISH.search(sentence) or INTENT.search(sentence)
+    if not (wish and INTENT_OBJECT.search(sentence)) or OTHER_ORG.search(sentence):
+        return None
+    found = _LEGAL_FORM.search(sentence)
+    if not found:
+        return None
+    run: list[str] = []
+    for token in reversed(sentence[: found.start()].split()):
+        capital = token[:1].isupper()
+        seen_capital = any(t[:1].isupper() for t in run)
+        if len(run) == 5 or _NOT_IN_NAME.search(token) or (seen_capital and not capital):
+            break
+        run.insert(0, token)
+    while run and (
+        not run[0][:1].isupper()
+        or _PRONOUN_START.match(run[0])
+        or run[0] in NAME_STOP
+        or _JOIN_WISH.match(run[0])
+    ):
+        run.pop(0)
+    if not run:
+        return None
+    return " ".join(run) + " " + _INFLECTION.sub("", found.group(0))
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) pairs of a paragraph."""
+    result = []
+    position = 0
+    for piece in SENTENCE_SPLIT.split(text):
+        start = text.find(piece, position)
+        result.append((start, piece))
+        position = start + len(piece)
+    return result
