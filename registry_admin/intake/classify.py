@@ -98,9 +98,10 @@ _SPAM_SIGNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         ),
         # A yearly fee, or registration that takes effect by paying an enclosed invoice.
         (
-            r"\b(?:vuosi|kuukausi|rekisteröinti|julkaisu)maksu\w*[^\n]{0,20}?\d|"
-            r"\b(?:års|månads|registrerings)avgift\w*[^\n]{0,20}?\d|"
-            r"\b(?:annual|yearly|monthly|listing|registration)\s+fee[^\n]{0,20}?\d|"
+            r"\b(?:vuosi|kuukausi|rekisteröinti|rekisteri|julkaisu)maksu\w*[^\n]{0,20}?\d|"
+            r"\b(?:års|månads|registrerings|register)avgift\w*[^\n]{0,20}?\d|"
+            r"\b(?:annual|yearly|monthly|listing|registration|registry|register)\s+"
+            r"(?:(?:registry|register|listing|membership|service)\s+)?fee[^\n]{0,20}?\d|"
             r"\b(?:maksamalla|by\s+paying|genom\s+att\s+betala)\s+(?:\w+\s+){0,2}"
             r"(?:lasku\w*|invoice|faktura\w*)|"
             r"\b(?:lasku|laskun|fakturan?|the\s+invoice)\s+(?:on|är|is|has\s+been)\s+"
@@ -157,12 +158,22 @@ def _items(extraction: Extraction) -> int:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+def _paragraphs(document: Document) -> list[str]:
+    """The new text's paragraphs, each joined into one line: a sentence may wrap."""
+    paragraphs: list[list[str]] = [[]]
+    for line in document.content((OWN, FORWARD)):
+        if line.signature or line.zone == HEADER or not line.text.strip():
+            if paragraphs[-1]:
+                paragraphs.append([])
+            continue
+        paragraphs[-1].append(line.text.strip())
+    return [" ".join(lines) for lines in paragraphs if lines]
+
+
 def _intent(document: Document) -> bool:
     """A sentence of the new text that asks to join the registry (not a question about it)."""
-    for line in document.content((OWN, FORWARD)):
-        if line.signature or line.zone == HEADER:
-            continue
-        for sentence in _SENTENCE_END.split(line.text):
+    for paragraph in _paragraphs(document):
+        for sentence in _SENTENCE_END.split(paragraph):
             if sentence.rstrip().endswith("?"):
                 # "Saisimmeko pääsyn järjestelmään?" asks to join; other questions do not.
                 if _POLITE_ASK.match(sentence) and INTENT_OBJECT.search(sentence):

@@ -181,6 +181,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
         last_quote: Segment | None = None
         after_quote = False
         previous: Line | None = None
+        last_quoted: Line | None = None  # the last quoted line with text, below it only blanks
         may_forward = _PART_FORWARD_WORDS.search(part.text) is not None
         may_mark = _PART_FORWARD_PHRASES.search(part.text) is not None
         may_attribute = _PART_ATTRIBUTION_VERBS.search(part.text) is not None
@@ -200,7 +201,8 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                     # The quoted message goes on below the writer's answer.
                     segment, quote_zone = last_quote, last_quote.zone
                 elif quote_zone is None:
-                    quote_zone, author = REPLY, segment.author
+                    forwarded = forward_context and segment.zone == OWN
+                    quote_zone, author = (FORWARD if forwarded else REPLY), segment.author
                     resume = segment if segment.zone == OWN else resume
                     if (
                         _FROM_FIELD.match(text.strip())
@@ -229,7 +231,8 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                     after_quote = False
                     if resume is not None and segment.zone != OWN:
                         segment = resume
-                    answers = previous if previous and previous.quoted and previous.text else None
+                    # (the quoted line above it, blank lines between them or not)
+                    answers = last_quoted
                 else:
                     answers = None
                 line = Line(text, index, start, segment.index, segment.zone)
@@ -267,7 +270,9 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                     continue
                 elif may_attribute and _ATTRIBUTION.search(text) and len(text) < 300:
                     # "On ... X wrote:" opens a quoted message; Kela's own text is never data.
-                    zone = KELA if KELA_AUTHOR.search(text) else REPLY
+                    # (after "välitän alla …" the quoted message is the one forwarded)
+                    zone = FORWARD if forward_context and segment.zone == OWN else REPLY
+                    zone = KELA if KELA_AUTHOR.search(text) else zone
                     resume = segment if segment.zone == OWN else resume
                     segment = Segment(len(segments), zone, text)
                     segments.append(segment)
@@ -282,6 +287,10 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                 lines.append(piece)
                 segment.lines.append(piece)
             previous = line
+            if line.quoted and text.strip():
+                last_quoted = line
+            elif text.strip():
+                last_quoted = None
     for segment in segments:
         _mark_signature(segment)
     return Document(parts, lines, segments, sender, _labels=_form_labels(lines))
@@ -444,6 +453,10 @@ def _mark_signature(segment: Segment) -> None:
             return
         last = start - 1
     tail = body[last + 1 :]
+    for position, line in enumerate(tail):
+        if line.answers is not None:  # the writer's text again below a quote: no signature
+            tail = tail[:position]
+            break
     if sum(1 for line in tail if line.text.strip()) > 15:
         return
     for line in tail:

@@ -287,14 +287,14 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     ]
 
     # Prose: sentences of the new text that are neither labelled fields nor signature.
-    prose_reason: list[tuple[Line, int, int, str]] = []
+    prose_reason: list[tuple[Line, int, int, str, int]] = []  # ..., paragraph number
     contact_name = values.get("contact_name")
     organization = values.get("organization_name")
     listed, in_list = _unlabelled_list(lines, labels, emails, phones)
     body_lines = [(p, line) for p, line in body_lines if p not in in_list]
     organization = organization or listed.get("organization_name")
     contact_name = contact_name or listed.get("contact_name")
-    for paragraph in _paragraphs(body_lines):
+    for number, paragraph in enumerate(_paragraphs(body_lines)):
         text = " ".join(line.text.strip() for line in paragraph)
         for offset, sentence in sentences(text):
             line = _line_at(paragraph, offset)
@@ -368,13 +368,14 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 continue  # asks to join; "... eftersom ..." gives its reason as well
             if len(sentence.split()) < 4 or sentence.rstrip().endswith("?"):
                 continue
-            prose_reason.append((line, offset, offset + len(sentence), sentence))
+            prose_reason.append((line, offset, offset + len(sentence), sentence, number))
 
     justification_found = values.get("justification")
     justification = justification_found.item(parts) if justification_found else None
     if justification is None and "justification" in listed:
         justification = listed["justification"].item(parts)
     if justification is None and prose_reason:
+        prose_reason = _from_the_stated_reason(prose_reason)
         first = prose_reason[0][0]
         text = collapse(" ".join(r[3] for r in prose_reason))
         justification = Item(
@@ -428,6 +429,23 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         ),
         labels_seen=frozenset(seen),
     )
+
+
+def _from_the_stated_reason(
+    reason: list[tuple[Line, int, int, str, int]],
+) -> list[tuple[Line, int, int, str, int]]:
+    """The reason from the paragraph that opens by applying and saying why ("Haemme …, koska
+    …"), when one comes after other paragraphs: those introduce the organization."""
+    for position, (_line, _start, _end, sentence, number) in enumerate(reason):
+        if (
+            position > 0
+            and number != reason[position - 1][4]
+            and INTENT.search(sentence)
+            and INTENT_OBJECT.search(sentence)
+            and BECAUSE.search(sentence)
+        ):
+            return reason[position:]
+    return reason
 
 
 def _unlabelled_list(

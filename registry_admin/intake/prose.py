@@ -99,8 +99,17 @@ NAME_THEN_REACH = Caseless(
 _CLAUSE_BREAK = re.compile(r"[,;:()]")
 
 
+# ", who will also", ", joka myös", ", som": a relative clause between a name and its role.
+_RELATIVE_TAIL = re.compile(r",\s*(?:who|joka|som)\b[^,;:()]*$", re.I)
+
+
 def name_before(text: str) -> str | None:
-    """A person's name that ends `text` ("..., Maija Mäkinen")."""
+    """A person's name that ends `text` ("..., Maija Mäkinen"), or that a relative clause
+    follows ("... coordinator Amira Haddad, who will also")."""
+    return _name_ending(text) or _name_ending(_RELATIVE_TAIL.sub("", text))
+
+
+def _name_ending(text: str) -> str | None:
     tokens = _CLAUSE_BREAK.split(text)[-1].split()
     run: list[str] = []
     for token in reversed(tokens):
@@ -172,7 +181,8 @@ ORG_IN_PROSE = [
             r"fo-nr)[^()]*)\))?\s+(?:haluaisi|haluaa|hakee|anoo|ansöker|vill|önskar|would\s+like|"
             r"wishes|is\s+applying|"
             # (and, in a removal, "X ry lopettaa toimintansa", "X rf har funnits i registret")
-            r"lopettaa|lakkaa|har\s+funnits|har\s+varit|avslutar|upphör|is\s+closing|has\s+been)\b",
+            r"lopettaa|lopetti|lakkaa|lakkasi|har\s+funnits|har\s+varit|avslutar|avslutade|"
+            r"upphör|upphörde|is\s+closing|closed|has\s+(?:been|closed|ceased))\b",
             0,
         ),
         (
@@ -237,6 +247,13 @@ ORG_IN_PROSE = [
             r"business\s*id)\b",
             0,
         ),
+        # "Karhunlahden Yhdistys Majakka ry on vuonna 1986 perustettu ...", "X rf är en ...":
+        # a sentence that opens with the name and says what the body is.
+        (
+            r"^(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?\s(?i:ry|r\.y\.|rf|r\.f\.|sr|oy|oyj|ab|ky|"
+            r"säätiö|stiftelse|osuuskunta|andelslag))\s+(?:on|är|is|was|var|oli)\s",
+            0,
+        ),
     )
 ]
 # What each reading above needs, tested first because it is much cheaper than the reading: most
@@ -245,8 +262,8 @@ ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     Caseless(r"olemme|olen").search,
     Caseless(r"täällä|meillä").search,
     re.compile(
-        r"halua|hakee|anoo|ansöker|vill|önskar|would|wishes|applying|lopettaa|lakkaa|har\s|"
-        r"avslutar|upphör|closing|has\s+been"
+        r"halua|hakee|anoo|ansöker|vill|önskar|would|wishes|applying|lopett|lakka|har\s|"
+        r"avslutar|avslutade|upphör|closing|closed|has\s+"
     ).search,
     Caseless(r"vi\s+är|we\s+are|olemme").search,
     Caseless(r"on\s+behalf\s+of|writing\s+").search,
@@ -261,6 +278,7 @@ ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
         r"director|manager"
     ).search,
     Caseless(r"tunnus|nummer|fo-nr|business").search,
+    Caseless(r"\s(?:on|är|is|was|var|oli)\s").search,
 )
 _GENERIC_ORG_PATTERN = 6  # "Name (Y-tunnus ...)" anywhere: the last resort
 _SUFFIX_ONLY_PATTERNS = (

@@ -275,3 +275,29 @@ def test_a_letter_under_a_subject_about_the_booking_system_is_an_application() -
         )
     )
     assert message.kind == "request"
+
+
+def test_a_question_about_applying_that_wraps_over_lines_is_no_application() -> None:
+    body = (
+        "Hei,\n\nyhdistyksemme Testin Perhekeskus ry (Y-tunnus 2714386-1) on jo rekisterissä.\n\n"
+        "Meille tuli uusi työntekijä, eikä hän näe organisaatiotamme. Pitääkö hänelle hakea "
+        "käyttöoikeutta\nerikseen, vai riittääkö ryhmään lisääminen?\n\nKiitos!\n\nMinna\n"
+    )
+    assert parse_message(_mail(body, subject="Uuden työntekijän käyttöoikeus")).kind == "other"
+    # The same words as a statement, wrapped the same way, apply.
+    statement = body.replace("Pitääkö hänelle hakea", "Haemme hänelle").replace(
+        "erikseen, vai riittääkö ryhmään lisääminen?", "ajanvarausjärjestelmään."
+    )
+    assert parse_message(_mail(statement, subject="Käyttöoikeus")).kind == "request"
+
+
+def test_a_renewal_notice_asking_a_registry_fee_is_spam() -> None:
+    body = (
+        "Dear Sir/Madam, your organisation's entry in the Public Services Booking Registry "
+        "expires in 48 hours. Confirm your Business ID and contact person and pay the annual "
+        "registry fee of EUR 349.00.\n\nTo unsubscribe reply STOP.\n"
+    )
+    assert parse_message(_mail(body, subject="Your booking registry listing")).kind == "spam"
+    # Without the fee it is no more than a vague notice.
+    unpaid = body.replace(" and pay the annual registry fee of EUR 349.00", "")
+    assert parse_message(_mail(unpaid, subject="Your booking registry listing")).kind != "spam"

@@ -229,6 +229,18 @@ UNSEEN17_FLOORS = _floors(0.84, justification=0.76, contact_name=0.69, missing=0
 # ("X ry:n hallitus on päättänyt").
 UNSEEN18_FLOORS = _floors(0.84, justification=0.76)
 
+# The nineteenth blind-written set (tests/fixtures/unseen19: the corpus's mix, with care for
+# where the justification starts and ends) scored first: kind 75 %, Business ID 85 %,
+# organization name 69 %, justification and contact name 77 %, email and phone 92 %, missing
+# 85 %. Its misses led to: a message the writer says they forward is read though quoted as a
+# reply ("välitän alla …" over "X kirjoitti:"); answers below Kela's questions with a blank line
+# between, and after the writer's own closing; a question about applying that wraps over lines
+# is no application; a yearly "registry fee" is spam; the paragraph that applies and says why
+# ("Haemme …, koska …") starts the reason after an introduction; "X ry on … perustettu …" and
+# "X ry lopetti …" name the organization; the contact named before ", who will act as the
+# contact person".
+UNSEEN19_FLOORS = _floors(0.92)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -249,6 +261,7 @@ BLIND_SETS = {
     "unseen16": (16, UNSEEN16_FLOORS),
     "unseen17": (16, UNSEEN17_FLOORS),
     "unseen18": (16, UNSEEN18_FLOORS),
+    "unseen19": (16, UNSEEN19_FLOORS),
 }
 
 

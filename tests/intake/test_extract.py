@@ -248,6 +248,7 @@ def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
         "Our association is Kaislaranta Women’s Club ry, Business ID 3103173-1.",
         "Jag är ordförande för Sandholms Seniorhjälp rf, en liten frivilligförening.",
         "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8",
+        "Karhulan Kohtaamispaikka ry on vuonna 1986 perustettu yhdistys",
     ]
     for number, (rx, needs, sentence) in enumerate(
         zip(ORG_IN_PROSE, ORG_IN_PROSE_NEEDS, examples, strict=True)
@@ -646,3 +647,82 @@ def test_dot_leaders_and_a_chair_naming_the_association() -> None:
     )
     assert chair.organization_name.value == "Kuohunlahden Kyläyhdistys ry"
     assert chair.justification.value.startswith("Autamme ikäihmisiä")
+
+
+def test_a_message_the_writer_says_they_forward_is_read_though_quoted_as_a_reply() -> None:
+    form = (
+        "> Y-tunnus: 2280964-4\n> Nimi: Testilähetys ry\n"
+        "> Perustelut: Asiakkaamme kysyvät Kelan ajoista.\n> Yhteyshenkilö: Mervi Testinen\n"
+    )
+    forwarded = "Hei,\n\nvälitän alla hakemuksen.\n\nJouko\n\n"
+    attributed = forwarded + "ma 3.3.2025 klo 14.08 Mervi Testinen <m@example.fi> kirjoitti:\n"
+    for text in (attributed + form, forwarded + form):
+        found = _extract(text)
+        assert found.business_id.normalized == "2280964-4"
+        assert found.contact_name.value == "Mervi Testinen"
+    # Without the writer saying so, a quoted message is an earlier one, not the application.
+    assert _extract("Hei,\n\nkiitos viestistä.\n\n" + form).business_id is None
+
+
+def test_answers_below_kelas_questions_after_the_writers_own_closing_and_a_blank_line() -> None:
+    text = (
+        "Hi,\n\nplease find my answers below each question.\n\nBr,\nJon\n\n"
+        "On Mon, 17 Mar 2025 at 11:20, Kela technical support <tekninentuki@kela.fi> wrote:\n"
+        "> We need the following information:\n>\n"
+        "> 1. Business ID (in the format 1234567-8)\n\n3352107-2\n\n"
+        "> 2. Name of the organisation\n\nTest Rehab Oy\n\n"
+        "> 3. Justification for using the appointment booking system\n\n"
+        "We coach clients in rehabilitation.\n\n"
+        "> 4. Name of the contact person\n\nJon Tester, manager\n\n"
+        "> Best regards\n> Kela technical support\n"
+    )
+    found = _extract(text, "Re: Kela appointment booking system register")
+    assert found.business_id.normalized == "3352107-2"
+    assert found.organization_name.value == "Test Rehab Oy"
+    assert found.justification.value == "We coach clients in rehabilitation."
+    assert found.contact_name.value == "Jon Tester"
+
+
+def test_an_introduction_before_the_paragraph_that_applies_and_says_why_is_no_reason() -> None:
+    text = (
+        "Hyvä tekninen tuki,\n\n"
+        "Testilahden Mielenterveysyhdistys Majakka ry on vuonna 1986 perustettu yhdistys, "
+        "jossa on noin 260 jäsentä. Toimintaamme rahoitetaan jäsenmaksuilla.\n\n"
+        "Haemme käyttöoikeutta ajanvarausjärjestelmään, koska kävijämme tarvitsevat apua Kelan "
+        "etuuksissa. Ohjaajamme varaisivat heille ajan.\n\nY-tunnus: 1876523-9\n"
+    )
+    found = _extract(text)
+    assert found.organization_name.value == "Testilahden Mielenterveysyhdistys Majakka ry"
+    assert found.justification.value.startswith("Haemme käyttöoikeutta")
+    assert found.justification.value.endswith("Ohjaajamme varaisivat heille ajan.")
+    # With no paragraph that applies and says why, the description is the reason given.
+    described = _extract(
+        text.replace("Haemme käyttöoikeutta ajanvarausjärjestelmään, koska k", "K")
+    )
+    assert described.justification.value.startswith("Testilahden Mielenterveysyhdistys")
+
+
+def test_the_contact_named_before_a_relative_clause_that_gives_the_role() -> None:
+    for sentence, name in (
+        (
+            "This work is led by our coordinator Amira Testi, who will also act as the contact "
+            "person (amira@example.org).",
+            "Amira Testi",
+        ),
+        (
+            "Työtä johtaa ohjaaja Liisa Testinen, joka toimii myös yhteyshenkilönä "
+            "(liisa@example.org).",
+            "Liisa Testinen",
+        ),
+    ):
+        found = _extract(f"Hello,\n\n{sentence}\n\nKind regards,\nDaniel Writer\n")
+        assert found.contact_name.value == name
+
+
+def test_an_organization_that_closed_names_itself_in_the_past_tense() -> None:
+    for sentence in (
+        "Testilahden Työttömien Yhdistys ry lopetti neuvontapisteensä 28.2.2025.",
+        "Testilahden Työttömien Yhdistys ry has closed its advice point.",
+    ):
+        found = _extract(f"Hei,\n\n{sentence} Pyydämme poistamaan meidät.\n\nY-tunnus 0896413-8\n")
+        assert found.organization_name.value == "Testilahden Työttömien Yhdistys ry"
