@@ -151,6 +151,8 @@ def signed_closing(text: str) -> str | None:
 def _is_closing(text: str) -> bool:
     if len(text) >= 60:
         return False
+    if text == "--":  # the signature delimiter "-- " (RFC 3676), its space stripped
+        return True
     if text.lstrip()[:1] in _CLOSING_NAMED_FIRST and signed_closing(text):
         return True
     text = text.strip()
@@ -457,7 +459,14 @@ def _mark_signature(segment: Segment) -> None:
         if line.answers is not None:  # the writer's text again below a quote: no signature
             tail = tail[:position]
             break
-    if sum(1 for line in tail if line.text.strip()) > 15:
+    # A long tail is a signature only when a rule sets off what follows the signature proper
+    # (a footer, a disclaimer): more text than that is the message going on.
+    proper = tail
+    for position, line in enumerate(tail):
+        if _SEPARATOR.match(line.text):
+            proper = tail[:position]
+            break
+    if sum(1 for line in proper if line.text.strip()) > 15:
         return
     for line in tail:
         line.signature = True

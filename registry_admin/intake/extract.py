@@ -259,6 +259,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     # Prose is read for the items when few labels are given, or when none of them gives the
     # organization or the reason (a letter over "Y-tunnus: / Kontaktuppgifter: / Telefon:").
     prose_mode = len(labels) < 2 or not any(hit.field in _PROSE_FIELDS for hit in labels.values())
+    labelled_fields = {hit.field for hit in labels.values()}
 
     # Business ID: every candidate in the content, scored by its context.
     candidates = business_id_candidates(lines, value_of)
@@ -356,7 +357,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 continue
             if _is_greeting(sentence):
                 continue
-            if not prose_mode:
+            if not prose_mode and "justification" in labelled_fields:
                 continue
             if ADMIN.search(sentence) or ADMIN_FOR.search(sentence) or BID.search(sentence):
                 continue
@@ -374,6 +375,9 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     justification = justification_found.item(parts) if justification_found else None
     if justification is None and "justification" in listed:
         justification = listed["justification"].item(parts)
+    if not prose_mode:
+        # Beside labels that give other items, only a paragraph of its own is a reason.
+        prose_reason = _substantial_paragraphs(prose_reason)
     if justification is None and prose_reason:
         prose_reason = _from_the_stated_reason(prose_reason)
         first = prose_reason[0][0]
@@ -429,6 +433,21 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         ),
         labels_seen=frozenset(seen),
     )
+
+
+def _substantial_paragraphs(
+    reason: list[tuple[Line, int, int, str, int]],
+) -> list[tuple[Line, int, int, str, int]]:
+    """The sentences of paragraphs that give at least two of them and 25 words."""
+    sentences_in: dict[int, list[str]] = {}
+    for _line, _start, _end, sentence, number in reason:
+        sentences_in.setdefault(number, []).append(sentence)
+    kept = {
+        number
+        for number, said in sentences_in.items()
+        if len(said) >= 2 and sum(len(s.split()) for s in said) >= 25
+    }
+    return [entry for entry in reason if entry[4] in kept]
 
 
 def _from_the_stated_reason(

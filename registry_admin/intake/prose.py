@@ -23,7 +23,10 @@ INTENT = Caseless(
     r"komma\s+med|vara\s+med|tulla\s+mukaan|få\s+tillgång|införd|get\s+access|"
     r"ansökan|"
     r"lisätä|lisäämiseksi|ansluta|ansöker|ansöka|bli\s+(?:tillagd|registrerad)|läggas\s+till|"
-    r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b"
+    r"apply|applying|application|register\b|registering|be\s+(?:added|registered)|join\b|"
+    r"pyy(?:dä|tä)\w*\s+pääsyä|ber\s+om\s+tillgång|request(?:s|ing)?\s+access|"
+    # "X ry haluaa Kelan ajanvarausjärjestelmän rekisteriin": wanting into the register
+    r"halua\w*\s+(?:\w+\s+){0,4}?(?:rekisteriin|mukaan|järjestelmään|käyttäjäksi)"
 )
 INTENT_OBJECT = Caseless(
     r"rekisteri|järjestelmä|ajanvaraus|käyttöoikeu|pääsy|register|registr|system|booking|access|"
@@ -53,7 +56,12 @@ ADMIN = Caseless(
     r"lähetetty\s+\S+(?:\s+\S+)?\s*-?\s*(?:älypuhelimesta|puhelimesta|iphonesta|ipadista)|"
     r"sent\s+from\s+my|skickat\s+från\s+min|"
     r"kysyttävää|vid\s+frågor|eventuella\s+frågor|har\s+ni\s+frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
-    r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message"
+    r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message|"
+    # the language the message is written in
+    r"(?:wrote|write|writing)\s+(?:it\s+|this\s+)?in\s+(?:english|swedish|finnish)|"
+    r"kirjoitin\s+(?:\w+\s+)?(?:englanniksi|ruotsiksi|suomeksi)|"
+    r"(?:skrev|skriver)\s+(?:\w+\s+)?på\s+(?:engelska|finska|svenska)|"
+    r"hope\s+(?:that|this|it)\s+is\s+(?:fine|ok|okay|alright)"
 )
 ADMIN_FOR = re.compile(
     r"\bon\s+behalf\s+of\s+(?:the\s+)?(?-i:[A-ZÅÄÖ])|på\s+uppdrag\s+av\s+(?-i:[A-ZÅÄÖ])", re.I
@@ -83,7 +91,9 @@ CONTACT_TRIGGER = Caseless(
     r"jag\s+(?:är|blir)\s+(?:själv\s+)?kontaktperson\w*|"
     r"i\s+(?:am|will\s+be|will\s+act\s+as)\s+(?:the\s+|your\s+)?contact(?:\s+person)?\b|"
     # "Yhteyshenkilöksi laitetaan minut (Mervi Salo, ...)": the name follows the verb
-    r"yhteyshenkilöksi\s+[a-zåäö]+\s+"
+    r"yhteyshenkilöksi\s+[a-zåäö]+\s+|"
+    # "Yhteyshenkilö minä eli Jari Koivula 0400 …", "yhteyshenkilö on allekirjoittanut"
+    r"yhteyshenkilö\w*\s+(?:on\s+)?(?:minä|mä|allekirjoittanut)(?:\s+(?:eli|siis|itse))?\b"
 )
 # "Maija Mäkinen toimii yhteyshenkilönä", "Anna Berg will be our contact person".
 CONTACT_ROLE = Caseless(
@@ -131,7 +141,7 @@ SELF = re.compile(
     re.I,
 )
 FIRST_PERSON_CONTACT = Caseless(
-    r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|minuun|minut|"
+    r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|minuun|minut|minä|allekirjoittanut|"
     r"(?:är|on|is)\s+(?:jag|minä|i|me)\b|toimin\s|olen\s|jag\s+(?:är|blir)|i\s+(?:am|will)"
 )
 # The writer introducing themselves: "Olen Pekka Nieminen", "Jag heter Anna Berg".
@@ -178,7 +188,8 @@ ORG_IN_PROSE = [
         ),
         (
             r"^(?P<org>[A-ZÅÄÖ][^.!?()]{2,90}?)\s*(?:\((?i:[^()]*?(?:tunnus|nummer|business\s*id|"
-            r"fo-nr)[^()]*)\))?\s+(?:haluaisi|haluaa|hakee|anoo|ansöker|vill|önskar|would\s+like|"
+            r"fo-nr)[^()]*)\))?\s+(?:haluaisi|haluaa|hakee|anoo|pyytää|ansöker|vill|önskar|"
+            r"would\s+like|"
             r"wishes|is\s+applying|"
             # (and, in a removal, "X ry lopettaa toimintansa", "X rf har funnits i registret")
             r"lopettaa|lopetti|lakkaa|lakkasi|har\s+funnits|har\s+varit|avslutar|avslutade|"
@@ -262,7 +273,7 @@ ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     Caseless(r"olemme|olen").search,
     Caseless(r"täällä|meillä").search,
     re.compile(
-        r"halua|hakee|anoo|ansöker|vill|önskar|would|wishes|applying|lopett|lakka|har\s|"
+        r"halua|hakee|anoo|pyytää|ansöker|vill|önskar|would|wishes|applying|lopett|lakka|har\s|"
         r"avslutar|avslutade|upphör|closing|closed|has\s+"
     ).search,
     Caseless(r"vi\s+är|we\s+are|olemme").search,
@@ -294,9 +305,27 @@ _LEAD_VERB = re.compile(
     r"^(?:(?:hei|hej|hejsan|moi|moikka|terve|heippa|hello|hi)\b[,!]?\s*)?"
     r"(?:(?:kirjoitan|kirjoitamme|lähetän|lähetämme|toimin|"
     r"edustan|edustamme|olen|olemme|haen|haemme|skriver|representerar|i\s+am\s+writing\s+for|"
-    r"i\s+represent|we\s+represent)\s+)?",
+    r"i\s+represent|we\s+represent|on\s+behalf\s+of|på\s+uppdrag\s+av)\s+)?",
     re.I,
 )
+# "Vaskiniemen seurakunnan diakoniatyö pyytää …": a unit of a body that names the body in the
+# genitive; the applicant is the body, in its base form.
+_UNIT_OF_BODY = re.compile(
+    r"^(?P<name>(?:[A-ZÅÄÖ][\w-]*\s+){1,4}?)(?P<kind>seurakunnan|kunnan|kaupungin|yhdistyksen|"
+    r"säätiön|hyvinvointialueen|kuntayhtymän|osuuskunnan)\s+[a-zåäö][\w-]*$"
+)
+_BODY_KIND = {
+    "seurakunnan": "seurakunta",
+    "kunnan": "kunta",
+    "kaupungin": "kaupunki",
+    "yhdistyksen": "yhdistys",
+    "säätiön": "säätiö",
+    "hyvinvointialueen": "hyvinvointialue",
+    "kuntayhtymän": "kuntayhtymä",
+    "osuuskunnan": "osuuskunta",
+}
+# The writer after the name: "On behalf of X I would like …", "För X vill vi …".
+_SUBJECT_AFTER = re.compile(r"\s+(?:I|we|We|vi|jag|me|minä)$")
 
 _INFLECTION = re.compile(r"(?::(?:n|lle|ltä|llä|ssa|ssä|sta|stä|ksi|na|nä|aan|ään|en|s)|['’]s)$")
 
@@ -310,7 +339,9 @@ def org_from_prose(sentence: str) -> str | None:
         if generic and OTHER_ORG.search(sentence):
             continue
         org = collapse(found.group("org")).strip(" ,")
-        org = _LEAD_VERB.sub("", org)
+        org = _SUBJECT_AFTER.sub("", _LEAD_VERB.sub("", org))
+        if unit := _UNIT_OF_BODY.match(org):
+            org = unit.group("name") + _BODY_KIND[unit.group("kind")]
         tokens = org.split()
         # "Please remove Old Club ry": drop leading words until the name proper begins.
         while (

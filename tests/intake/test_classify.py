@@ -301,3 +301,43 @@ def test_a_renewal_notice_asking_a_registry_fee_is_spam() -> None:
     # Without the fee it is no more than a vague notice.
     unpaid = body.replace(" and pay the annual registry fee of EUR 349.00", "")
     assert parse_message(_mail(unpaid, subject="Your booking registry listing")).kind != "spam"
+
+
+def test_a_one_line_application_from_a_phone() -> None:
+    message = parse_message(
+        _mail(
+            "Moi\n\nTestilän Nuorisoseura r.y. haluaa kelan ajanvarausjärjestelmän rekisteriin. "
+            "Y-tunnus 2548351-7. Yhteyshenkilö minä eli Jari Testinen 0400 682 145\n\n"
+            "Lähetetty iPhonesta\n",
+            subject="Ajanvaraus rekisteri",
+        )
+    )
+    assert message.kind == "request"
+    assert (message.business_id, message.business_id_valid) == ("2548351-7", False)
+    assert message.organization_name == "Testilän Nuorisoseura r.y."
+    assert (message.contact_name, message.contact_phone) == ("Jari Testinen", "0400 682 145")
+    assert message.missing == ("justification",)
+
+
+def test_a_footer_below_a_rule_after_the_signature_is_no_part_of_the_message() -> None:
+    footer = (
+        "\n" + "_" * 60 + "\nTestin Palvelut Oy Ab on osa Testivirta-konsernia.\n"
+        "Testivirta Group Oyj | Y-tunnus / Business ID 1086125-0\n\n"
+        "LUOTTAMUKSELLINEN: Jos olet saanut viestin erehdyksessä, ilmoita siitä lähettäjälle ja "
+        "poista viesti.\n\nCONFIDENTIAL: If you have received it in error, please notify the "
+        "sender and delete it.\n" + "\n".join(f"Line {n} of the footer." for n in range(12))
+    )
+    message = parse_message(
+        _mail(
+            "Hello,\n\nWe'd like to register for Kela's appointment booking system.\n\n"
+            "Our family workers support about 60 families a month, many of whom have moved to "
+            "Finland only recently. With access we could book a Kela appointment during a home "
+            "visit.\n\nBusiness ID: 2996 356-4\nContact person: Daniel Testford\n"
+            "Email: daniel@testin.example.com\n\nBest regards,\n\nDaniel Testford\n"
+            "Service Manager\nTestin Palvelut Oy Ab\n" + footer,
+            subject="Kela appointment booking system - registry application",
+        )
+    )
+    assert message.kind == "request"
+    assert message.business_id == "2996356-4"
+    assert message.language == "en"

@@ -241,6 +241,20 @@ UNSEEN18_FLOORS = _floors(0.84, justification=0.76)
 # contact person".
 UNSEEN19_FLOORS = _floors(0.92)
 
+# The twentieth blind-written set (tests/fixtures/unseen20: the organization name, and mail as
+# mail programs write it) scored first: kind 88 %, language 92 %, Business ID 85 %, organization
+# name 69 %, justification 62 %, contact name and phone 92 %, missing 69 %. Its misses led to:
+# a footer set off by a rule below a long signature is part of the signature (its disclaimer
+# asks no removal, its parent company's ID is not the applicant's, its language does not make
+# the message mixed); the signature delimiter "-- "; an ID written in two groups ("2996 356-4");
+# "On behalf of X I would like" ends the name before the writer; a sentence about the
+# message's language is no reason; "X r.y. haluaa … rekisteriin" and "pyytää pääsyä" apply;
+# "Yhteyshenkilö minä eli X"; "X:n seurakunnan diakoniatyö" names the parish in its base form;
+# beside labels that give the other items, a paragraph of reasons is the justification. v2009
+# takes the organization from the signature alone, as corpus 017 does; the corpus's 025, 040 and
+# 042 leave it missing when the Business ID is not in the signature, and the parser follows them.
+UNSEEN20_FLOORS = _floors(0.92, organization_name=0.84, missing=0.84)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -262,6 +276,7 @@ BLIND_SETS = {
     "unseen17": (16, UNSEEN17_FLOORS),
     "unseen18": (16, UNSEEN18_FLOORS),
     "unseen19": (16, UNSEEN19_FLOORS),
+    "unseen20": (16, UNSEEN20_FLOORS),
 }
 
 

@@ -726,3 +726,57 @@ def test_an_organization_that_closed_names_itself_in_the_past_tense() -> None:
     ):
         found = _extract(f"Hei,\n\n{sentence} Pyydämme poistamaan meidät.\n\nY-tunnus 0896413-8\n")
         assert found.organization_name.value == "Testilahden Työttömien Yhdistys ry"
+
+
+def test_a_business_id_written_in_two_groups_and_an_org_before_the_writer() -> None:
+    found = _extract(
+        "Hello,\n\nOn behalf of Osuuskunta Testin Tulkit I would like to apply for access to "
+        "the booking system.\n\nBusiness ID: 2996 356-4\n"
+    )
+    assert found.business_id.normalized == "2996356-4" and found.business_id.valid
+    assert found.organization_name.value == "Osuuskunta Testin Tulkit"
+
+
+def test_a_sentence_about_the_language_of_the_message_is_no_reason() -> None:
+    found = _extract(
+        "Hi,\n\nI wrote it in English, I hope that is fine. We are a cooperative of interpreters "
+        "who help clients with Kela matters every week.\n\nBusiness ID: 2614961-2\n"
+    )
+    assert found.justification.value.startswith("We are a cooperative")
+
+
+def test_the_signature_delimiter_starts_the_signature() -> None:
+    found = _extract(
+        "Moi\n\nMeidät voisi lisätä rekisteriin.\n\nY-tunnus: 2476931-6\n"
+        "Yritys: Testin Työvalmennus Oy\n\nt. Risto\n\n--\nRisto Testinen\nyrittäjä\n"
+        "0400 612 738\n"
+    )
+    assert found.contact_name.value == "Risto Testinen"
+    assert found.contact_phone.value == "0400 612 738"
+    assert found.justification is None
+
+
+def test_a_unit_of_a_parish_asking_for_access_names_the_parish() -> None:
+    found = _extract(
+        "Hei!\n\nTestiniemen seurakunnan diakoniatyö pyytää pääsyä Kelan "
+        "ajanvarausjärjestelmään.\n\nDiakoniatyöntekijät auttavat viikoittain ihmisiä, joilla "
+        "on vaikeuksia hakea Kelan etuuksia.\n\nY-tunnuksemme on 20667750.\n"
+    )
+    assert found.organization_name.value == "Testiniemen seurakunta"
+    assert found.justification.value.startswith("Diakoniatyöntekijät auttavat")
+
+
+def test_a_paragraph_of_reasons_beside_labels_that_give_the_other_items() -> None:
+    labels = (
+        "Yhdistys: Testin Omaishoitajat ry\nYhteyshenkilö: Helena Testinen\nPuhelin: 044 530 7761\n"
+    )
+    reason = (
+        "Yhdistyksessämme on noin 120 jäsentä, ja moni heistä hoitaa kotona puolisoaan. "
+        "Omaishoitajilla ei ole aikaa jonottaa puhelimessa, joten vertaisohjaajamme voisivat "
+        "varata heille ajan Kelaan omaishoidon tukea koskevissa asioissa.\n\n"
+    )
+    found = _extract("Hei,\n\n" + reason + labels)
+    assert found.justification.value.startswith("Yhdistyksessämme on noin 120 jäsentä")
+    # A line of chatter beside the labels is no reason.
+    chatter = _extract("Hei,\n\nHör gärna av er om något saknas i uppgifterna.\n\n" + labels)
+    assert chatter.justification is None
