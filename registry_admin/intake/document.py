@@ -55,6 +55,7 @@ class Document:
     lines: list[Line]
     segments: list[Segment]
     sender: str = ""  # the From address, for "contact me at this address"
+    subject: str = ""  # where an applicant may write its Business ID and nowhere else
     # match_label of each line text read so far: the extractor and the language both ask.
     # read_document fills in the lines of forms written without colons (see _form_labels).
     _labels: dict[str, LabelHit | None] = field(default_factory=dict, repr=False)
@@ -295,7 +296,7 @@ def read_document(parts: Sequence[TextPart], subject: str = "", sender: str = ""
                 last_quoted = None
     for segment in segments:
         _mark_signature(segment)
-    return Document(parts, lines, segments, sender, _labels=_form_labels(lines))
+    return Document(parts, lines, segments, sender, subject or "", _labels=_form_labels(lines))
 
 
 # Markdown emphasis at the start of a line, "**Y-tunnus:** 1234567-8" or "__Nimi__: X".

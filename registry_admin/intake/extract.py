@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
+from registry_admin import businessid
 from registry_admin.intake.business_id_candidates import BID, business_id_candidates
 from registry_admin.intake.contacts import (
     collect_contacts,
@@ -279,6 +280,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         )
         if best.label:
             labelled.add("business_id")
+    if business_id is None and OWN in set(zones):
+        business_id = _business_id_in_subject(document.subject)
 
     signer = find_signer(document, lines, labels) or introduced_writer(lines)
     body_lines = [
@@ -433,6 +436,25 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         ),
         labels_seen=frozenset(seen),
     )
+
+
+# The evidence source of a value read from the Subject header rather than a text part.
+SUBJECT = "subject"
+
+
+def _business_id_in_subject(subject: str) -> BusinessIdItem | None:
+    """A valid Business ID the subject gives when the text gives none ("Rekisteri – X ry,
+    Y-tunnus 3477169-8")."""
+    for found in BID.finditer(subject):
+        check = businessid.check(found.group(0))
+        if check.valid:
+            return BusinessIdItem(
+                collapse(found.group(0)),
+                check.normalized,
+                True,
+                Evidence(SUBJECT, found.start(), found.end(), None),
+            )
+    return None
 
 
 def _substantial_paragraphs(

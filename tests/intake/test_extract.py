@@ -780,3 +780,19 @@ def test_a_paragraph_of_reasons_beside_labels_that_give_the_other_items() -> Non
     # A line of chatter beside the labels is no reason.
     chatter = _extract("Hei,\n\nHör gärna av er om något saknas i uppgifterna.\n\n" + labels)
     assert chatter.justification is None
+
+
+def test_a_business_id_given_only_in_the_subject() -> None:
+    body = (
+        "Hei!\n\nHaemme Testin Nuorisoverstas ry:lle oikeutta käyttää ajanvarausjärjestelmää.\n\n"
+        "Teemme yhteistyötä Testin Mielenterveysseura ry:n (Y-tunnus 2226085-8) kanssa.\n"
+    )
+    subject = (
+        "Kelan ajanvarausjärjestelmän rekisteri – Testin Nuorisoverstas ry, Y-tunnus 3477169-8"
+    )
+    found = _extract(body, subject)
+    assert found.business_id.normalized == "3477169-8"
+    assert found.business_id.evidence.source == "subject"
+    # An ID in the text is the one read; an invalid one in the subject is not taken.
+    assert _extract("Y-tunnus: 0201256-6\n", subject).business_id.normalized == "0201256-6"
+    assert _extract(body, "Rekisteri, Y-tunnus 3477169-9").business_id is None
