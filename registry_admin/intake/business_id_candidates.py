@@ -27,7 +27,10 @@ OTHER_ORG = Caseless(
     r"yhteistyö\w*|kumppani|kuuluu|upprätthåll|ägs\s+av|äg(?:er|are)|moderbolag|koncern|"
     r"samarbet\w*|in\s+cooperation|together\s+with|"
     r"hyresvärd|huvudman|samarbetspartner|parent\b|owned|owner|landlord|maintained\s+by|"
-    r"operated\s+by|run\s+by|partner|umbrella|lokal"
+    r"operated\s+by|run\s+by|partner|umbrella|lokal|"
+    # the organization that takes the work over
+    r"fortsätter\s+i|tar\s+över|övertar|jatkuu|jatkaa\s+\w+|siirtyy|continues\s+(?:at|in|with)|"
+    r"takes?\s+over|taking\s+over|successor"
 )
 _EXAMPLE = Caseless(
     r"muodossa|esim\.?|esimerkiksi|formatet|format|t\.ex|exempel|e\.g\.|example|for instance"

@@ -58,6 +58,7 @@ from registry_admin.intake.values import (
     is_person_name,
 )
 
+_ELSEWHERE = re.compile(r"\b(?:där|siellä|there)\b", re.I)
 _PROSE_FIELDS = frozenset({"organization_name", "justification", "name"})
 _RULE = re.compile(r"^\s*[-=_~*]{3,}\s*$")
 # A name that ends at its legal form, then a remark in brackets ("X Oy (kotipalvelut)", "X ry
@@ -316,6 +317,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
             if DEFERRAL.search(sentence) and DEFERRAL_VERB.search(sentence):
                 continue  # "Perustelut lähetämme myöhemmin."
             trigger = CONTACT_TRIGGER.search(sentence)
+            if trigger and _ELSEWHERE.search(trigger.group(0)):
+                continue  # "Kontaktperson där är X": the contact of the body named before
             role = None if trigger else CONTACT_ROLE.search(sentence)
             # "... ohjaaja Marketta Ollila, jonka tavoittaa ...", "... Bertil Lönnqvist, som nås
             # på ...": the person named just before how to reach them.
@@ -397,6 +400,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         and best.line.signature
     ):
         organization = signature_org(document, best.line)
+    if organization is None:
+        organization = _signature_org_named_in_text(lines)
 
     if contact_name is None and signer is not None:
         contact_name = signer
@@ -436,6 +441,26 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         ),
         labels_seen=frozenset(seen),
     )
+
+
+def _signature_org_named_in_text(lines: list[Line]) -> Found | None:
+    """The signature's organization when the writer's own text names it too ("the project of
+    X ry came to an end"): a name in the signature alone may be the writer's employer only."""
+    text_lines = [line for line in lines if not (line.signature or line.closing or line.quoted)]
+    for line in lines:
+        name = collapse(line.text)
+        if (
+            line.signature
+            and ORG_SUFFIX.search(name)
+            and len(name.split()) <= 8
+            and not any(ch.isdigit() for ch in name)
+            and "@" not in name
+            and "," not in name
+        ):
+            for other in text_lines:
+                if (start := other.text.find(name)) >= 0:
+                    return Found(name, other, start, start + len(name), None)
+    return None
 
 
 # The evidence source of a value read from the Subject header rather than a text part.

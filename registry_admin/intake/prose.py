@@ -82,6 +82,8 @@ CONTACT_TRIGGER = Caseless(
     r"(?:minut|meidät)\s+saa\s+(?:\w+\s+)?kiinni|når\s+(?:mig|oss)|"
     # "Frågor om ansökan besvaras av vår diakon X", "Käytännön asioista vastaa ohjaaja X"
     r"besvaras\s+av|(?:asioista|asiasta|kysymyksiin)\s+(?:\w+\s+){0,3}?vastaa|"
+    r"frågor\s+(?:\w+\s+){0,4}?kan\s+ställas\s+till|"
+    r"questions\s+(?:\w+\s+){0,4}?can\s+be\s+(?:sent|addressed|put)\s+to|"
     r"you\s+can\s+reach\s+(?:me|us)|"
     r"mitt\s+(?:telefon)?nummer|my\s+(?:phone\s+)?number|"
     # "I am the contact person: Jane Smith": the role word and a colon introduce the name
@@ -192,7 +194,8 @@ ORG_IN_PROSE = [
             r"would\s+like|"
             r"wishes|is\s+applying|"
             # (and, in a removal, "X ry lopettaa toimintansa", "X rf har funnits i registret")
-            r"lopettaa|lopetti|lakkaa|lakkasi|har\s+funnits|har\s+varit|avslutar|avslutade|"
+            r"lopettaa|lopetti|lakkaa|lakkasi|puretaan|lakkautetaan|upplöses|"
+            r"har\s+funnits|har\s+varit|avslutar|avslutade|"
             r"upphör|upphörde|is\s+closing|closed|has\s+(?:been|closed|ceased))\b",
             0,
         ),
@@ -274,6 +277,7 @@ ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     Caseless(r"täällä|meillä").search,
     re.compile(
         r"halua|hakee|anoo|pyytää|ansöker|vill|önskar|would|wishes|applying|lopett|lakka|har\s|"
+        r"puretaan|upplöses|"
         r"avslutar|avslutade|upphör|closing|closed|has\s+"
     ).search,
     Caseless(r"vi\s+är|we\s+are|olemme").search,
@@ -308,6 +312,12 @@ _LEAD_VERB = re.compile(
     r"i\s+represent|we\s+represent|on\s+behalf\s+of|på\s+uppdrag\s+av)\s+)?",
     re.I,
 )
+_GENERIC_BODY = re.compile(
+    r"(?:the\s+)?(?:förening|föreningen|yhdistys|yhdistyksemme|säätiö|säätiömme|stiftelsen?|"
+    r"association|foundation|organi[sz]ation|company|företaget|bolaget|seura|seuramme)",
+    re.I,
+)
+_ID_WORDS = re.compile(r"(?:business\s+id|y-?tunnus|fo-?nummer|vat\s+number)$", re.I)
 # "Vaskiniemen seurakunnan diakoniatyö pyytää …": a unit of a body that names the body in the
 # genitive; the applicant is the body, in its base form.
 _UNIT_OF_BODY = re.compile(
@@ -359,6 +369,10 @@ def org_from_prose(sentence: str) -> str | None:
             continue
         if _PRONOUN_START.match(org) or len(org.split()) > 9 or len(org) < 3:
             continue
+        if _ID_WORDS.search(org):
+            continue  # "our Business ID (Y-tunnus) is …": the ID's name, not the applicant's
+        if _GENERIC_BODY.fullmatch(org):
+            continue  # "Föreningen upplöses": the kind of body, not its name
         words = org.split()
         capitals = sum(1 for w in words if w[:1].isupper())
         if not (ORG_SUFFIX.search(org) or capitals * 2 >= len(words)) or words[0] in NAME_STOP:

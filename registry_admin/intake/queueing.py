@@ -637,6 +637,8 @@ def _apply_followup(request: RegistrationRequest, message: MailMessage, parsed: 
         "contact_phone",
     ):
         item = getattr(own, name)
+        if name == "justification" and own.prose_reason_over(bool(request.justification)):
+            continue
         if item is not None and item.value != getattr(request, name):
             setattr(request, name, item.value)
             evidence[name] = _evidence(message, item.evidence)

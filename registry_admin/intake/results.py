@@ -51,12 +51,24 @@ class Extraction:
         return Extraction(
             business_id=self.business_id or earlier.business_id,
             organization_name=self.organization_name or earlier.organization_name,
-            justification=self.justification or earlier.justification,
+            justification=earlier.justification
+            if self.prose_reason_over(earlier.justification is not None)
+            else self.justification or earlier.justification,
             contact_name=self.contact_name or earlier.contact_name,
             contact_email=self.contact_email or earlier.contact_email,
             contact_phone=self.contact_phone or earlier.contact_phone,
             labelled_fields=max(self.labelled_fields, earlier.labelled_fields),
             labels_seen=self.labels_seen | earlier.labels_seen,
+        )
+
+    def prose_reason_over(self, earlier_given: bool) -> bool:
+        """Whether this message's reason is read from its prose while an earlier message gave
+        one: a follow-up's own sentences ("sorry, two digits of our ID were swapped") do not
+        replace the reason given; a reason under a label does."""
+        return (
+            earlier_given
+            and self.justification is not None
+            and self.justification.evidence.label is None
         )
 
     def missing(self) -> list[str]:

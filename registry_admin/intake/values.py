@@ -84,7 +84,8 @@ def cut_name(text: str) -> str | None:
         if not NAME_TOKEN.match(token) or token in NAME_STOP:
             break
         run.append(token.rstrip("."))
-        if len(run) == 4:
+        # "Mikael Oduya. He reads …": a full stop after a word longer than an initial ends it.
+        if len(run) == 4 or (token.endswith(".") and len(token) > 2 and len(run) >= 2):
             break
     name = " ".join(run)
     return name if is_person_name(name) else None

@@ -341,3 +341,72 @@ def test_a_footer_below_a_rule_after_the_signature_is_no_part_of_the_message() -
     assert message.kind == "request"
     assert message.business_id == "2996356-4"
     assert message.language == "en"
+
+
+def test_asking_whether_the_organization_is_registered_applies_for_nothing() -> None:
+    body = (
+        "Hi,\n\nCould you check whether we are already on the list? Our details:\n\n"
+        "Business ID: 3120945-6\nOrganisation: Testin Help Desk ry\n\nKind regards,\nPriya\n"
+    )
+    assert parse_message(_mail(body, subject="Are we registered already?")).kind == "other"
+    # With its reason under a label it is an application, whatever it asks besides.
+    applying = body.replace(
+        "Organisation:", "Reason: We book Kela appointments for our clients.\nOrganisation:"
+    ).replace("Kind regards", "Contact person: Priya Testinen\nPhone: 044 907 3315\n\nKind regards")
+    assert parse_message(_mail(applying, subject="Are we registered already?")).kind == "request"
+
+
+def test_a_removal_asked_without_a_word_for_removing() -> None:
+    message = parse_message(
+        _mail(
+            "Dear colleagues,\n\nThe family advice project of Testin Perhetalo ry came to an end "
+            "in December. It would be best if our organisation no longer appeared there. Our "
+            "Business ID (Y-tunnus) is 1846205-1.\n\nWarm regards,\nDaniel Testinen\n"
+            "Executive Director\nTestin Perhetalo ry\n",
+            subject="Our listing in the appointment booking registry",
+        )
+    )
+    assert message.kind == "removal"
+    assert message.organization_name == "Testin Perhetalo ry"  # named in the text and signature
+
+
+def test_the_successor_named_in_a_removal_is_not_the_one_leaving() -> None:
+    message = parse_message(
+        _mail(
+            "Hej,\n\nTestföreningen Fyrbåken rf upplöses den 31 mars. Vi ber därför att "
+            "föreningen stryks ur registret.\n\nVårt FO-nummer är 0716283-8.\n\n"
+            "Rådgivningen fortsätter i Stiftelsen Testhuset sr (FO-nummer 2971604-5), som "
+            "skickar en egen ansökan. Kontaktperson där är Patrik Testling, "
+            "patrik@testhuset.example.org.\n\nFrågor om avregistreringen kan ställas till "
+            "undertecknad, tfn 0400 615 228.\n\nMed vänlig hälsning\nGunnel Testström\nkassör\n",
+            subject="Avregistrering",
+        )
+    )
+    assert message.kind == "removal"
+    assert message.business_id == "0716283-8"
+    assert message.organization_name == "Testföreningen Fyrbåken rf"
+    assert (message.contact_name, message.contact_phone) == ("Gunnel Testström", "0400 615 228")
+    assert message.contact_email is None
+
+
+def test_a_partners_newsletter_is_for_a_person_and_a_sales_newsletter_is_spam() -> None:
+    def newsletter(subject: str, body: str) -> bytes:
+        return (
+            "From: uutiset@verkosto.example.org\r\nTo: tekninentuki@kela.fi\r\n"
+            f"Subject: {subject}\r\nPrecedence: bulk\r\n"
+            "List-Unsubscribe: <https://verkosto.example.org/peru>\r\n"
+            "Message-ID: <n2@verkosto.example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"\r\n{body}\nPeru tilaus: https://verkosto.example.org/peru\n"
+        ).encode()
+
+    partner = newsletter(
+        "Uutiskirje 1/2026",
+        "Järjestö hakee pääsyä Kelan ajanvarausjärjestelmän rekisteriin lähettämällä Kelalle "
+        "Y-tunnuksen, nimen, perustelut ja yhteyshenkilön tiedot.",
+    )
+    assert parse_message(partner).kind == "other"
+    sales = newsletter(
+        "Ajanvaraus helpommin – huhtikuun tarjous -30 %",
+        "Nyt AjanvarausTesti tuo kaikki varauksenne yhteen näkymään. Varaa maksuton esittely!",
+    )
+    assert parse_message(sales).kind == "spam"

@@ -255,6 +255,19 @@ UNSEEN19_FLOORS = _floors(0.92)
 # 042 leave it missing when the Business ID is not in the signature, and the parser follows them.
 UNSEEN20_FLOORS = _floors(0.92, organization_name=0.84, missing=0.84)
 
+# The twenty-first blind-written set (tests/fixtures/unseen21: the kind of message; Swedish and
+# English) scored first: kind 75 %, Business ID 92 %, organization name 67 %, justification
+# 75 %, contact items 83 %, missing 83 %. Its misses led to: asking whether the organization is
+# already registered applies for nothing; a removal asked without a word for removing ("best if
+# our organisation no longer appeared there"); a follow-up's own prose does not replace the
+# reason an earlier message gave; the successor named in a removal, and "Kontaktperson där",
+# are another body's; "frågor … kan ställas till undertecknad"; the signature's organization
+# when the text names it too; a partner's newsletter that sells nothing is for a person, a
+# price cut or a free demo makes one spam; "our Business ID (Y-tunnus)" and "Föreningen" are no
+# names; a labelled name ends at its sentence's full stop. v2112 is threaded to v2104 only by
+# an RA reference that a database gives, so the report cannot join them: it stays a miss here.
+UNSEEN21_FLOORS = _floors(0.83, kind=0.87, is_request=0.87)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -277,6 +290,7 @@ BLIND_SETS = {
     "unseen18": (16, UNSEEN18_FLOORS),
     "unseen19": (16, UNSEEN19_FLOORS),
     "unseen20": (16, UNSEEN20_FLOORS),
+    "unseen21": (16, UNSEEN21_FLOORS),
 }
 
 

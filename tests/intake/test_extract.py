@@ -796,3 +796,29 @@ def test_a_business_id_given_only_in_the_subject() -> None:
     # An ID in the text is the one read; an invalid one in the subject is not taken.
     assert _extract("Y-tunnus: 0201256-6\n", subject).business_id.normalized == "0201256-6"
     assert _extract(body, "Rekisteri, Y-tunnus 3477169-9").business_id is None
+
+
+def test_the_name_of_an_id_or_of_a_kind_of_body_is_no_organization_name() -> None:
+    from registry_admin.intake.prose import org_from_prose
+
+    assert org_from_prose("For reference, our Business ID (Y-tunnus) is 1846205-1.") is None
+    assert org_from_prose("Föreningen upplöses vid årsmötet i augusti.") is None
+    assert org_from_prose("Testföreningen Fyrbåken rf upplöses den 31 mars.") == (
+        "Testföreningen Fyrbåken rf"
+    )
+
+
+def test_a_followups_own_prose_does_not_replace_an_earlier_reason() -> None:
+    earlier = _extract("Y-tunnus: 0201256-6\nPerustelut: Autamme asiakkaita Kela-asioissa.\n")
+    said = _extract("Hei,\n\npahoittelut, kaksi numeroa oli väärin päin aiemmassa tiedossa.\n")
+    labelled = _extract("Perustelut: Ohjaamme nuoria Kelan palveluihin viikoittain.\n")
+    assert said.justification is not None and said.justification.evidence.label is None
+    assert said.merged_over(earlier).justification == earlier.justification
+    assert labelled.merged_over(earlier).justification == labelled.justification
+
+
+def test_a_labelled_name_ends_at_the_full_stop_of_its_sentence() -> None:
+    found = _extract("Contact person: Mikael Testinen. He reads this mailbox.\n")
+    assert found.contact_name.value == "Mikael Testinen"
+    # (an initial is no sentence end)
+    assert _extract("Yhteyshenkilö: Anna K. Testinen\n").contact_name.value.endswith("Testinen")

@@ -458,3 +458,29 @@ def test_a_reference_in_the_subject_finds_its_request_in_the_batch_and_before_it
     with monkeypatch.context() as patch:
         _one_by_one(patch)
         assert run(_app(tmp_path / "b", fresh_db())) == expected
+
+
+def test_a_followups_own_sentence_does_not_replace_the_reason_given(
+    fresh_db, tmp_path: Path
+) -> None:
+    apply = _mail_naming(
+        "apply2",
+        "Kelan ajanvarausjärjestelmän rekisteri",
+        "Y-tunnus: 2331972-8\nOrganisaatio: Testiyhdistys ry\n"
+        "Perustelut: Ohjaamme asiakkaitamme Kelan puhelinpalveluun.\n"
+        "Yhteyshenkilö: Liisa Virtanen\nPuhelin: 040 123 4567",
+    )
+    correct = _mail_naming(
+        "correct2",
+        "Re: Kelan ajanvarausjärjestelmän rekisteri",
+        "Hei,\n\npahoittelut, Y-tunnukseen oli tullut viimeinen numero väärin. "
+        "Korjattu Y-tunnus on 2331972-7.\n\nLiisa",
+    ).replace(b"Date:", b"In-Reply-To: <apply2@testiyhdistys.example.org>\nDate:")
+    app = _app(tmp_path, fresh_db())
+    try:
+        _poll(app, [apply, correct])
+        (request,) = _state(app)["requests"]
+    finally:
+        close_app(app)
+    assert request[3:5] == ("2331972-7", True)
+    assert request[6] == "Ohjaamme asiakkaitamme Kelan puhelinpalveluun."
