@@ -80,6 +80,13 @@ _SPAM_SIGNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         (r"(?<![\w-])[-–]\s?\d{1,2}\s?%|\d{1,2}\s?%\s+(?:off|alennus\w*|rabatt)", 2),
         (r"\btarjou(?:s|ksen|kset|ksia|ksiin|ksiimme|ksemme)\b|\bkampanja\w*", 1),
         (r"maksuto(?:n|nta)\s+(?:esittely|esittelyn|kokeilu|demo)|free\s+demo|gratis\s+demo", 2),
+        # an invoice to pay, and a premium-rate number to call
+        (
+            r"\b(?:lasku\s*(?:nro|numero)|eräpäivä|viitenumero|fakturanummer|förfallodag|"
+            r"invoice\s+(?:no|number)|due\s+date)\b",
+            2,
+        ),
+        (r"\d[,.]\d\d\s*(?:€|eur)\s*/\s*min", 2),
         # contact lists for sale
         (
             r"\bb2b\b|decision[- ]makers?|päätöksentekijö\w*|beslutsfattare|sales\s+leads|"

@@ -191,7 +191,9 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     emails: list[Found] = []
     phones: list[Found] = []
     seen: set[str] = set()
+    previous_field = None  # the item of the label read before, when it gave a value
     for position, hit in labels.items():
+        field_before, previous_field = previous_field, None
         line = lines[position]
         name = hit.field
         multi = name in ("justification", "contact_details")
@@ -255,7 +257,11 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         if name == "organization_name":
             value = _APPLICANT_NOTE.sub("", value)
             found.value = value
+        if name == "justification" and field_before == name and name in values:
+            # "Perustelu: …" then "Motivering: …": one reason, given in two languages.
+            values[name].value = f"{values[name].value} {value}"
         values.setdefault(name, found)
+        previous_field = name
 
     labelled = {name for name in values} | ({"contact_details"} if emails or phones else set())
     # Prose is read for the items when few labels are given, or when none of them gives the
@@ -293,6 +299,7 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
 
     # Prose: sentences of the new text that are neither labelled fields nor signature.
     prose_reason: list[tuple[Line, int, int, str, int]] = []  # ..., paragraph number
+    about_ids: set[int] = set()  # paragraphs that open with a sentence naming a Business ID
     contact_name = values.get("contact_name")
     organization = values.get("organization_name")
     listed, in_list = _unlabelled_list(lines, labels, emails, phones)
@@ -365,7 +372,11 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 continue
             if not prose_mode and "justification" in labelled_fields:
                 continue
-            if ADMIN.search(sentence) or ADMIN_FOR.search(sentence) or BID.search(sentence):
+            if ADMIN.search(sentence) or ADMIN_FOR.search(sentence):
+                continue
+            if BID.search(sentence):
+                if offset == 0:
+                    about_ids.add(number)
                 continue
             if (
                 INTENT.search(sentence)
@@ -385,6 +396,10 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         # Beside labels that give other items, only a paragraph of its own is a reason.
         prose_reason = _substantial_paragraphs(prose_reason)
     if justification is None and prose_reason:
+        # After the reason, a paragraph that opens on a Business ID ("Asukastupa toimii X Oy:n
+        # (Y-tunnus …) tiloissa.") remarks on other bodies, and its sentences are no reason.
+        first = prose_reason[0][4]
+        prose_reason = [e for e in prose_reason if e[4] == first or e[4] not in about_ids]
         prose_reason = _from_the_stated_reason(prose_reason)
         first = prose_reason[0][0]
         text = collapse(" ".join(r[3] for r in prose_reason))
@@ -615,6 +630,9 @@ def _is_greeting(sentence: str) -> bool:
     )
 
 
+_WRAPPED = 100  # mail programs wrap plain text at 72 to 80 characters
+
+
 def _paragraphs(body_lines: list[tuple[int, Line]]) -> list[list[Line]]:
     result: list[list[Line]] = []
     current: list[Line] = []
@@ -629,6 +647,10 @@ def _paragraphs(body_lines: list[tuple[int, Line]]) -> list[list[Line]]:
         if line.text.strip():
             current.append(line)
         last_position = position
+        if len(line.text) > _WRAPPED and line.text.rstrip().endswith((".", "!", "?")):
+            # Longer than any wrapped line: a paragraph of its own (HTML writes one a line).
+            result.append(current)
+            current = []
     if current:
         result.append(current)
     return result

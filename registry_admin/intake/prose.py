@@ -47,7 +47,9 @@ ADMIN = Caseless(
     # the writer introducing themselves, and who asked them to write
     r"työskentelen|jag\s+är\s+(?:\w+\s+){1,2}(?:för|i|på|vid)\s|jag\s+arbetar|"
     r"\bolen\s+(?:\S+\s+){0,4}?\S+:n\s+(?:vara)?(?:puheenjohtaja|sihteeri|"
-    r"rahastonhoitaja|toiminnanjohtaja)|neuvottiin\s+ottamaan|hänvisade\s+oss|"
+    r"rahastonhoitaja|toiminnanjohtaja)|(?:neuvottiin|ohjattiin|kehotettiin)\s+\w+(?:maan|mään)|"
+    r"hänvisade\s+oss|(?:ombads|uppmanades|rådde\s+oss)\s+att|"
+    r"(?:were|was)\s+(?:advised|told|asked)\s+to\s+(?:send|write|contact|apply)|"
     r"(?:was|were)\s+referred\s+to|"
     r"i\s+work\s+(?:as|at|for)\b|esihenkilöni|pyysi\s+minua|bad\s+mig|asked\s+me\s+to|"
     r"nimeksi\s+voi|"

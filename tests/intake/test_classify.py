@@ -410,3 +410,18 @@ def test_a_partners_newsletter_is_for_a_person_and_a_sales_newsletter_is_spam() 
         "Nyt AjanvarausTesti tuo kaikki varauksenne yhteen näkymään. Varaa maksuton esittely!",
     )
     assert parse_message(sales).kind == "spam"
+
+
+def test_a_directory_invoice_with_a_removal_address_is_spam() -> None:
+    message = parse_message(
+        _mail(
+            "Hyvä yrittäjä,\n\nyrityksenne tiedot on merkitty Testin Yrityshakemisto 2025 "
+            "-palveluun. Pyydämme tarkistamaan ja vahvistamaan tiedot 14 päivän kuluessa.\n\n"
+            "Vahvista tiedot: http://hakemisto.example.net/vahvista\n\nLasku nro: 2025-44817\n"
+            "Eräpäivä: 30.9.2025\nSumma: 489,00 €\n\nAsiakaspalvelu 0600 3 1122 (4,90 €/min)\n\n"
+            "Testin Yrityshakemisto Oy\nY-tunnus 3377150-6\n"
+            "Markkinointirekisterin poisto: poisto@hakemisto.example.net\n",
+            subject="Vahvistakaa yrityksenne tiedot – lasku 2025-44817",
+        )
+    )
+    assert message.kind == "spam"

@@ -268,6 +268,14 @@ UNSEEN20_FLOORS = _floors(0.92, organization_name=0.84, missing=0.84)
 # an RA reference that a database gives, so the report cannot join them: it stays a miss here.
 UNSEEN21_FLOORS = _floors(0.83, kind=0.87, is_request=0.87)
 
+# The twenty-second blind-written set (tests/fixtures/unseen22: the Business ID among other
+# numbers, in the corpus's mix of kinds) scored first: kind 94 %, Business ID, organization,
+# contact items and missing 100 %, justification 75 %. Its misses led to: a paragraph written
+# on one line (as HTML gives it) ends there, and after the reason a paragraph that opens on
+# another body's ID is a remark; "meitä neuvottiin lähettämään" is about the message; a reason
+# labelled in two languages is one reason; a directory's invoice is spam.
+UNSEEN22_FLOORS = _floors(0.92)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -291,6 +299,7 @@ BLIND_SETS = {
     "unseen19": (16, UNSEEN19_FLOORS),
     "unseen20": (16, UNSEEN20_FLOORS),
     "unseen21": (16, UNSEEN21_FLOORS),
+    "unseen22": (16, UNSEEN22_FLOORS),
 }
 
 

@@ -822,3 +822,36 @@ def test_a_labelled_name_ends_at_the_full_stop_of_its_sentence() -> None:
     assert found.contact_name.value == "Mikael Testinen"
     # (an initial is no sentence end)
     assert _extract("Yhteyshenkilö: Anna K. Testinen\n").contact_name.value.endswith("Testinen")
+
+
+def test_a_paragraph_on_a_line_of_its_own_that_opens_on_another_bodys_id_is_no_reason() -> None:
+    reason = (
+        "Asukastuvalla käy paljon perheitä ja ikäihmisiä, jotka tarvitsevat apua Kela-asioinnissa "
+        "ja joita ohjaajamme neuvovat joka viikko."
+    )
+    remark = (
+        "Asukastupa toimii Testin Vuokrakodit Oy:n (Y-tunnus 2417093-6) tiloissa osoitteessa "
+        "Pihlajatie 9. Vuokranantaja ei ole hakemuksessa mukana."
+    )
+    # As HTML gives it: each paragraph a line, no blank line between them.
+    text = f"Hei,\nhaemme pääsyä rekisteriin. Y-tunnuksemme on 3154872-2.\n{reason}\n{remark}\n"
+    assert _extract(text).justification.value == reason
+
+
+def test_being_advised_to_send_the_details_is_about_the_message() -> None:
+    found = _extract(
+        "Hei,\n\nAsia tuli esille tapaamisessa, jossa meitä neuvottiin lähettämään tiedot tähän "
+        "osoitteeseen. Asiakkaamme ovat usein ylivelkaantuneita kotitalouksia, joita "
+        "neuvomme.\n\nY-tunnus: 2874197-8\n"
+    )
+    assert found.justification.value.startswith("Asiakkaamme ovat")
+
+
+def test_a_reason_labelled_in_two_languages_is_one_reason() -> None:
+    found = _extract(
+        "Y-tunnus: 3287705-0\nPerustelu: Tuemme nuoria Kela-asioissa.\n"
+        "Motivering: Vi stöder unga i FPA-ärenden.\nYhteyshenkilö: Elias Testinen\n"
+    )
+    assert found.justification.value == (
+        "Tuemme nuoria Kela-asioissa. Vi stöder unga i FPA-ärenden."
+    )
