@@ -18,6 +18,7 @@ from registry_admin.db import utcnow
 from registry_admin.errors import Conflict, InvalidInput, NotFound
 from registry_admin.intake.applicant import notification_language, reply_address
 from registry_admin.intake.models import (
+    ITEMS,
     PENDING_REQUEST_STATES,
     MailMessage,
     RegistrationRequest,
@@ -27,14 +28,8 @@ from registry_admin.registry import services
 from registry_admin.registry.models import Organization
 
 REQUIRED = ("business_id", "organization_name", "justification", "contact_name", "contact_details")
-CORRECTABLE = (
-    "business_id",
-    "organization_name",
-    "justification",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
+# Staff correct the items the parser reads.
+CORRECTABLE = ITEMS
 # The notification templates name the Business ID's problem by these words.
 _REASON_WORDS = {"checksum": "check_digit", "format": "format", "length": "format"}
 
