@@ -377,7 +377,8 @@ def classify(
     # asks nothing of the registry.
     # An application that gives its reason under a label asks to join, whatever else it says
     # ("the former association has been deregistered").
-    applying = own.justification is not None and own.labelled_fields >= 3
+    labelled_reason = own.justification is not None and own.justification.evidence.label
+    applying = bool(labelled_reason) and own.labelled_fields >= 3
     if (
         identified
         and not applying
@@ -397,7 +398,6 @@ def classify(
         and _completes_earlier(own, quoted, text)
     ):
         return Classification(FOLLOWUP, "reply that completes an earlier request")
-    labelled_reason = own.justification is not None and own.justification.evidence.label
     if _ASKS_IF_REGISTERED.search(text) and not labelled_reason:
         # "Could you check whether we are already on the list?": it gives its details to be
         # looked up, and applies for nothing.

@@ -328,7 +328,7 @@ def _fields_of(line: Line) -> list[Line]:
     if line.zone == HEADER:
         return [line]
     bounds = [found.span() for found in _FIELD_SEPARATOR.finditer(line.text)]
-    if not 2 <= len(bounds) <= _MOST_FIELDS_ON_A_LINE:
+    if not 1 <= len(bounds) <= _MOST_FIELDS_ON_A_LINE:
         return [line]
     pieces: list[tuple[int, str]] = []
     start = 0
@@ -337,7 +337,9 @@ def _fields_of(line: Line) -> list[Line]:
         if raw.strip():
             pieces.append((start + len(raw) - len(raw.lstrip()), raw.strip()))
         start = after
-    labelled = sum(1 for _at, text in pieces if match_label(text, loose=True) is not None)
+    # (two pieces must each open with a label as written in full: "Business ID: …; Name: …")
+    loose = len(pieces) > 2
+    labelled = sum(1 for _at, text in pieces if match_label(text, loose=loose) is not None)
     if labelled < 2 or not any(_ANY_ITEM_VALUE.search(text) for _at, text in pieces):
         return [line]
     return [

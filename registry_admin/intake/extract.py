@@ -93,6 +93,8 @@ def _name_standing_alone(lines: list[Line], labels: dict[int, LabelHit]) -> Foun
             and ORG_SUFFIX.search(text)
             and not any(ch.isdigit() for ch in text)
             and "@" not in text
+            and text.strip()[:1].isupper()  # a name, not a sentence about "yhdistys"
+            and not text.rstrip().endswith(":")
         ):
             return Found(text, line, 0, len(text), None)
     return None

@@ -425,3 +425,18 @@ def test_a_directory_invoice_with_a_removal_address_is_spam() -> None:
         )
     )
     assert message.kind == "spam"
+
+
+def test_a_labelled_removal_whose_paragraph_explains_why_is_a_removal() -> None:
+    message = parse_message(
+        _mail(
+            "Hej,\n\nPensionärsrådgivningen i Testby rf avslutar sin verksamhet den 31 december "
+            "2025. Vi ber er därför att ta bort föreningen ur registret över organisationer som "
+            "använder FPA:s tidsbokningssystem.\n\nFO-nummer: 1978492-5\n"
+            "Förening: Pensionärsrådgivningen i Testby rf\nKontaktperson: Gunilla Testström\n"
+            "Tfn: 050 441 7392\n",
+            subject="Avregistrering från FPA:s tidsbokningssystem",
+        )
+    )
+    assert message.kind == "removal"
+    assert message.justification is None

@@ -276,6 +276,14 @@ UNSEEN21_FLOORS = _floors(0.83, kind=0.87, is_request=0.87)
 # labelled in two languages is one reason; a directory's invoice is spam.
 UNSEEN22_FLOORS = _floors(0.92)
 
+# The twenty-third blind-written set (tests/fixtures/unseen23: labels and forms as people fill
+# them in) scored first: kind 94 %, Business ID and contact items 100 %, organization name 86 %,
+# justification and missing 93 %. Its misses led to: a removal whose paragraph says why, beside
+# labels, stays a removal (only a reason under a label makes labels an application); a line of
+# prose that mentions "yhdistys" is no name standing alone; two labelled fields on one line
+# split at a single semicolon.
+UNSEEN23_FLOORS = _floors(0.92)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -300,6 +308,7 @@ BLIND_SETS = {
     "unseen20": (16, UNSEEN20_FLOORS),
     "unseen21": (16, UNSEEN21_FLOORS),
     "unseen22": (16, UNSEEN22_FLOORS),
+    "unseen23": (16, UNSEEN23_FLOORS),
 }
 
 

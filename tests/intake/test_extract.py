@@ -855,3 +855,14 @@ def test_a_reason_labelled_in_two_languages_is_one_reason() -> None:
     assert found.justification.value == (
         "Tuemme nuoria Kela-asioissa. Vi stöder unga i FPA-ärenden."
     )
+
+
+def test_two_labelled_fields_on_one_line_and_a_sentence_about_the_association() -> None:
+    found = _extract(
+        "Moi,\n\nyhdistys on nyt merkitty yhdistysrekisteriin, ja saimme Y-tunnuksen:\n\n"
+        "Business ID: 1962607-0; Organization name: Testin Työpaja ry\n"
+    )
+    assert found.business_id.normalized == "1962607-0"
+    assert found.organization_name.value == "Testin Työpaja ry"
+    # A semicolon inside a sentence splits nothing.
+    assert _extract("Y-tunnus on 1962607-0; nimi muuttui keväällä.\n").organization_name is None
