@@ -349,7 +349,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 if contact_name is None and trigger:
                     after = sentence[trigger.end() :]
                     self_reference = SELF.match(after)
-                    person = cut_name(after[self_reference.end() :] if self_reference else after)
+                    named = after[self_reference.end() :] if self_reference else after
+                    person = cut_name(named.lstrip(" ,:–-"))  # "ring mig, Henrik L, på …"
                     if person:
                         contact_name = Found(person, line, 0, len(line.text), None)
                     elif signer is not None and (

@@ -48,7 +48,7 @@ ADMIN = Caseless(
     r"työskentelen|jag\s+är\s+(?:\w+\s+){1,2}(?:för|i|på|vid)\s|jag\s+arbetar|"
     r"\bolen\s+(?:\S+\s+){0,4}?\S+:n\s+(?:vara)?(?:puheenjohtaja|sihteeri|"
     r"rahastonhoitaja|toiminnanjohtaja)|(?:neuvottiin|ohjattiin|kehotettiin)\s+\w+(?:maan|mään)|"
-    r"hänvisade\s+oss|(?:ombads|uppmanades|rådde\s+oss)\s+att|"
+    r"hänvisade\s+oss|(?:ombads|uppmanades|rådde\s+oss)\s+att|fick\s+rådet\s+att|"
     r"(?:were|was)\s+(?:advised|told|asked)\s+to\s+(?:send|write|contact|apply)|"
     r"(?:was|were)\s+referred\s+to|"
     r"i\s+work\s+(?:as|at|for)\b|esihenkilöni|pyysi\s+minua|bad\s+mig|asked\s+me\s+to|"
@@ -87,6 +87,9 @@ CONTACT_TRIGGER = Caseless(
     r"frågor\s+(?:\w+\s+){0,4}?kan\s+ställas\s+till|"
     r"questions\s+(?:\w+\s+){0,4}?can\s+be\s+(?:sent|addressed|put)\s+to|"
     r"you\s+can\s+reach\s+(?:me|us)|"
+    # "soittakaa mulle 040 …", "ring mig på 050 …", "call me on …"
+    r"(?:soittakaa|soitelkaa|soita)\s+(?:mulle|minulle|meille)|ring\s+(?:mig|oss)|"
+    r"call\s+(?:me|us)\b|"
     r"mitt\s+(?:telefon)?nummer|my\s+(?:phone\s+)?number|"
     # "I am the contact person: Jane Smith": the role word and a colon introduce the name
     r"(?:yhteyshenkilö\w*|kontaktperson\w*|contact\s+person)\s*:|"
@@ -146,12 +149,13 @@ SELF = re.compile(
 )
 FIRST_PERSON_CONTACT = Caseless(
     r"contact\s+me|reach\s+me|kontakta\s+mig|nå\s+mig|minuun|minut|minä|allekirjoittanut|"
+    r"mulle|minulle|ring\s+mig|call\s+me|"
     r"(?:är|on|is)\s+(?:jag|minä|i|me)\b|toimin\s|olen\s|jag\s+(?:är|blir)|i\s+(?:am|will)"
 )
 # The writer introducing themselves: "Olen Pekka Nieminen", "Jag heter Anna Berg".
 INTRODUCTION = re.compile(
-    r"\b(?:olen|nimeni\s+on|minä\s+olen|jag\s+heter|jag\s+är|mitt\s+namn\s+är|"
-    r"my\s+name\s+is|i\s+am|this\s+is)\s+(?=[A-ZÅÄÖ])",
+    r"\b(?:olen|nimeni\s+on|minä\s+olen|(?:mä|mää|mie)\s+(?:oon|olen)|jag\s+heter|jag\s+är|"
+    r"mitt\s+namn\s+är|my\s+name\s+is|i\s+am|this\s+is|i'm)\s+(?=[A-ZÅÄÖ])",
     re.I,
 )
 # "Motiveringen skickar vår ordförande senare": an item announced for later is not given.
@@ -170,7 +174,7 @@ THIS_ADDRESS = Caseless(
     r"\b(?:this|the\s+same|my)\s+(?:e-?mail\s+)?address\b|"
     r"\b(?:reply|answer|write)\s+(?:to\s+)?(?:this|my)\s+(?:e-?mail|message)\b|"
     r"\baddress\s+i(?:'m|\s+am)?\s+(?:writing|sending)\s+from\b|"
-    r"\b(?:denna|den\s+här|samma)\s+(?:e-?post)?adress\w*|"
+    r"\b(?:denna|den\s+här|samma)\s+(?:e-?post|mejl|mail)?adress\w*|"
     r"\b(?:lähettäjän|avsändar|sender['’]s)\w*\s+(?:(?:e-?mail|e-?post)\s*)?(?:osoit|adress|address)"
 )
 NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|noreply|mailer|postmaster)", re.I)
@@ -270,6 +274,23 @@ ORG_IN_PROSE = [
             r"säätiö|stiftelse|osuuskunta|andelslag))\s+(?:on|är|is|was|var|oli)\s",
             0,
         ),
+        # "Göran här från X rf", "terveisiä X ry:stä", "det gäller X rf med FO-nummer …"
+        (
+            r"(?:\b(?i:här\s+från|here\s+from|greetings\s+from|terveisiä)\s+|"
+            r"\b(?i:det\s+gäller|kyseessä\s+on|it\s+is\s+about)\s+)"
+            r"(?P<org>[A-ZÅÄÖ][\w'’&-]*(?:\s+[\w'’&-]+){0,6}?\s(?i:ry|r\.y\.|rf|r\.f\.|oy|oyj|ab|"
+            r"sr|ky|säätiö|stiftelse))(?![\w-])",
+            0,
+        ),
+        # "meidän yhdistys X ry haluis …", "a small home care company X Oy from …": the kind of
+        # body, then its name with a legal form.
+        (
+            r"\b(?i:yhdistys|yhdistyksemme|yritys|yrityksemme|järjestö|förening|företag|bolag|"
+            r"association|company|organi[sz]ation|charity|foundation|firm)\s+"
+            r"(?P<org>[A-ZÅÄÖ][\w'’&-]*(?:\s+[\w'’&-]+){0,6}?\s(?i:ry|r\.y\.|rf|r\.f\.|oy|oyj|ab|"
+            r"sr|ky|säätiö|stiftelse))(?![\w-])",
+            0,
+        ),
     )
 ]
 # What each reading above needs, tested first because it is much cheaper than the reading: most
@@ -296,6 +317,11 @@ ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     ).search,
     Caseless(r"tunnus|nummer|fo-nr|business").search,
     Caseless(r"\s(?:on|är|is|was|var|oli)\s").search,
+    Caseless(r"här\s+från|here\s+from|greetings|terveisiä|det\s+gäller|kyseessä|about").search,
+    Caseless(
+        r"yhdisty|yrity|järjestö|förening|företag|bolag|association|company|organi|charity|"
+        r"foundation|firm"
+    ).search,
 )
 _GENERIC_ORG_PATTERN = 6  # "Name (Y-tunnus ...)" anywhere: the last resort
 _SUFFIX_ONLY_PATTERNS = (
@@ -435,12 +461,57 @@ def org_with_legal_form(sentence: str) -> str | None:
     return " ".join(run) + " " + _INFLECTION.sub("", found.group(0))
 
 
+# Where hurried writing starts a sentence in lower case: after a full stop that ends a word of
+# three letters or more which is no abbreviation ("esim.", "puh.", "bl.a.").
+_LOWER_START = re.compile(r"(?<=[a-zåäö]{3}[.!?])\s+(?=[a-zåäö])")
+_ABBREVIATIONS = frozenset(
+    [
+        "esim",
+        "yms",
+        "jne",
+        "puh",
+        "tms",
+        "klo",
+        "vrt",
+        "etc",
+        "kpl",
+        "nro",
+        "tel",
+        "tfn",
+        "osv",
+        "dvs",
+        "resp",
+        "ung",
+        "mfl",
+        "incl",
+        "approx",
+        "ks",
+        "ns",
+        "mm",
+        "ym",
+    ]
+)
+
+
 def sentences(text: str) -> list[tuple[int, str]]:
     """(offset, sentence) pairs of a paragraph."""
     result = []
     position = 0
     for piece in SENTENCE_SPLIT.split(text):
         start = text.find(piece, position)
-        result.append((start, piece))
+        result.extend(_lower_case_sentences(piece, start))
         position = start + len(piece)
+    return result
+
+
+def _lower_case_sentences(piece: str, start: int) -> list[tuple[int, str]]:
+    result = []
+    begin = 0
+    for found in _LOWER_START.finditer(piece):
+        word = piece[: found.start()].rsplit(None, 1)[-1].rstrip(".!?").lower()
+        if word in _ABBREVIATIONS:
+            continue
+        result.append((start + begin, piece[begin : found.start()]))
+        begin = found.end()
+    result.append((start + begin, piece[begin:]))
     return result

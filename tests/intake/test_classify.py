@@ -440,3 +440,16 @@ def test_a_labelled_removal_whose_paragraph_explains_why_is_a_removal() -> None:
     )
     assert message.kind == "removal"
     assert message.justification is None
+
+
+def test_a_reply_to_kela_giving_the_missing_id_is_a_followup() -> None:
+    message = parse_message(
+        _mail(
+            "moi sori kesti, tässä vielä se puuttuva y-tunnus: 3298765-5\n\nterkuin Jonna\n\n"
+            "ti 17.6.2025 klo 10.12 Kelan tekninen tuki <tekninentuki@kela.fi> kirjoitti:\n"
+            "> Viestistä puuttuu organisaation Y-tunnus (muodossa 1234567-8).\n",
+            subject="Re: Kelan ajanvarausjärjestelmän rekisteri",
+        ).replace(b"Message-ID:", b"In-Reply-To: <x0@kela.fi>\r\nMessage-ID:")
+    )
+    assert message.kind == "followup"
+    assert message.business_id == "3298765-5"

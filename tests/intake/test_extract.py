@@ -249,6 +249,8 @@ def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
         "Jag är ordförande för Sandholms Seniorhjälp rf, en liten frivilligförening.",
         "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8",
         "Karhulan Kohtaamispaikka ry on vuonna 1986 perustettu yhdistys",
+        "Göran här från Testbygdens pensionärsförening rf, hoppas ni mår bra",
+        "eli meidän yhdistys Pursilan Eläkkeensaajat ry haluis päästä rekisteriin",
     ]
     for number, (rx, needs, sentence) in enumerate(
         zip(ORG_IN_PROSE, ORG_IN_PROSE_NEEDS, examples, strict=True)
@@ -866,3 +868,47 @@ def test_two_labelled_fields_on_one_line_and_a_sentence_about_the_association() 
     assert found.organization_name.value == "Testin Työpaja ry"
     # A semicolon inside a sentence splits nothing.
     assert _extract("Y-tunnus on 1962607-0; nimi muuttui keväällä.\n").organization_name is None
+
+
+def test_hurried_writing_in_lower_case_is_read_sentence_by_sentence() -> None:
+    from registry_admin.intake.prose import sentences
+
+    said = [s for _at, s in sentences("me pidetään kahvilaa. sinne tulee esim. vanhuksia.")]
+    assert said == ["me pidetään kahvilaa.", "sinne tulee esim. vanhuksia."]
+    found = _extract(
+        "moi\n\neli meidän yhdistys Testimäen eläkkeensaajat ry haluis päästä siihen teidän "
+        "ajanvaraus rekisteriin, ytunnus on 3120 448-7 jos oikein katoin. me pidetään joka "
+        "tiistai kahvilaa ja sinne tulee paljon vanhuksia jotka ei osaa käyttää nettiä. mä oon "
+        "Raili Testinen yhdistyksen sihteeri, soittakaa mulle 040 718 2236 niin jutellaan\n\n"
+        "Raili\n"
+    )
+    assert found.business_id.normalized == "3120448-7"
+    assert found.organization_name.value == "Testimäen eläkkeensaajat ry"
+    assert found.justification.value.startswith("me pidetään joka tiistai kahvilaa")
+    assert (found.contact_name.value, found.contact_phone.value) == (
+        "Raili Testinen",
+        "040 718 2236",
+    )
+
+
+def test_informal_swedish_names_the_body_and_the_contact() -> None:
+    found = _extract(
+        "hej!\n\nvi har lagt ner föreningen, så ni kan ta bort oss ur registret. det gäller "
+        "Gemenskapsgården i Testby rf med FO-nummer 1987654-7. om ni undrar något så ring mig, "
+        "Henrik Testqvist, på 0400 218 554.\n\nHenrik\n"
+    )
+    assert found.organization_name.value == "Gemenskapsgården i Testby rf"
+    assert found.contact_name.value == "Henrik Testqvist"
+    email = _extract(
+        "Hej hej, Göran här från Testbygdens pensionärsförening rf! Kontaktperson blir jag, "
+        "Göran Testlund, och svara gärna till den här mejladressen.\n"
+    )
+    assert email.organization_name.value == "Testbygdens pensionärsförening rf"
+
+
+def test_being_told_on_the_phone_to_write_is_about_the_message() -> None:
+    found = _extract(
+        "Hej,\n\nJag ringde er förra veckan och fick rådet att skicka e-post hit.\n\n"
+        "FO-nummer: 0215690-6\nFörening: Testby rf\n"
+    )
+    assert found.justification is None
