@@ -58,6 +58,7 @@ from registry_admin.intake.values import (
     is_person_name,
 )
 
+_LEAD_CLAUSE = re.compile(r"^(.{5,120}?)\s[–—]\s(.+)$", re.S)
 _ELSEWHERE = re.compile(r"\b(?:där|siellä|there)\b", re.I)
 _PROSE_FIELDS = frozenset({"organization_name", "justification", "name"})
 _RULE = re.compile(r"^\s*[-=_~*]{3,}\s*$")
@@ -375,6 +376,11 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 continue
             if not prose_mode and "justification" in labelled_fields:
                 continue
+            lead = _LEAD_CLAUSE.match(sentence)
+            if lead and ADMIN.search(lead.group(1)) and len(lead.group(2).split()) >= 8:
+                # "X ry:stä kirjottelen – meillä on …": the reason after the writer's lead-in
+                offset += lead.start(2)
+                sentence = lead.group(2)
             if ADMIN.search(sentence) or ADMIN_FOR.search(sentence):
                 continue
             if BID.search(sentence):

@@ -35,7 +35,7 @@ INTENT_OBJECT = Caseless(
 # Either pattern marks a sentence about the message, not a reason; the second names the
 # organisation with a capital letter.
 ADMIN = Caseless(
-    r"\b(?:kirjoitan|kirjoitamme)\b|(?:\b(?:ry|rf|oy|ab|sr)|:n)\s+puolesta|"
+    r"\b(?:kirjoitan|kirjoitamme|kirjoittelen|kirjottelen|kirjotan)\b|(?:\b(?:ry|rf|oy|ab|sr)|:n)\s+puolesta|"
     r"liitteenä|bifogat|attached|alla\s+(?:olevat|tiedot|tietomme)|"
     r"nedan|below|seuraavat\s+tiedot|följande\s+uppgifter|ohessa|välitän|vidarebefordrar|"
     r"forwarding|yhteyshenkilö|kontaktperson|contact\s+person|lisätietoja|vid\s+frågor|"
@@ -59,6 +59,9 @@ ADMIN = Caseless(
     r"sent\s+from\s+my|skickat\s+från\s+min|"
     r"kysyttävää|vid\s+frågor|eventuella\s+frågor|har\s+ni\s+frågor|puuttui|puuttuivat|unohtui|unohtu|saknades|glömde|was\s+missing|"
     r"were\s+missing|forgot|edellise|förra\s+meddelande|previous\s+message|earlier\s+message|"
+    # small talk: "hoppas ni har en fin sommar", "toivottavasti teillä on …", "hope you are well"
+    r"hoppas\s+(?:ni|du)\s+(?:har|mår)|toivottavasti\s+(?:teillä|sinulla|voitte)|"
+    r"hope\s+you(?:'re|\s+are|\s+have|\s+had)|"
     # the language the message is written in
     r"(?:wrote|write|writing)\s+(?:it\s+|this\s+)?in\s+(?:english|swedish|finnish)|"
     r"kirjoitin\s+(?:\w+\s+)?(?:englanniksi|ruotsiksi|suomeksi)|"
@@ -162,10 +165,10 @@ INTRODUCTION = re.compile(
 DEFERRAL = Caseless(
     r"\b(?:senare|längre\s+fram|myöhemmin|jälkikäteen|later|separately|erikseen|separat|"
     r"så\s+snart|as\s+soon\s+as|"
-    r"in\s+a\s+separate|next\s+week|ensi\s+viikolla|nästa\s+vecka)\b"
+    r"in\s+a\s+separate|next\s+week|ensi\s+viikolla|nästa\s+vecka|perään|efteråt)\b"
 )
 DEFERRAL_VERB = Caseless(
-    r"skick|lämna|återkom|kommer|lähet|toimit|tulee|palaa|send|provide|deliver|follow|"
+    r"skick|lämna|återkom|kommer|lähet|toimit|tulee|palaa|laita|send|provide|deliver|follow|"
     r"get\s+back|submit|täyden|komplettera|complete|supplement"
 )
 # "Tavoitatte minut tästä osoitteesta", "reply to this address": the sender's own address.
@@ -499,9 +502,47 @@ def sentences(text: str) -> list[tuple[int, str]]:
     position = 0
     for piece in SENTENCE_SPLIT.split(text):
         start = text.find(piece, position)
-        result.extend(_lower_case_sentences(piece, start))
+        for at, sentence in _lower_case_sentences(piece, start):
+            result.extend(_around_the_id(sentence, at))
         position = start + len(piece)
     return result
+
+
+# Run-on writing gives its Business ID in mid-sentence ("… boka direkt åt dem FO nummer 27654311
+# kontaktperson är jag …"): the ID, with its name, stands apart from the words around it.
+_ID_IN_RUN = re.compile(
+    r"(?:\b(?:fo[-\s]?n(?:umme)?r|y-?tunnu(?:s|ksemme|kseni)|business\s+id|org\.?\s*nr)"
+    r"(?:\s+(?:on|är|is))?\s*:?\s*)?(?:fi\s?)?\d{6,8}(?:\s?[-–]\s?\d)?\b",
+    re.I,
+)
+_RUN_WORDS = 8  # the fewest words on either side for a split
+_ID_WORD = re.compile(r"y-?tunnu|business\s+id|fo[-\s]?n(?:umme)?r|\bvat\b|\balv\b", re.I)
+
+
+def _around_the_id(sentence: str, at: int) -> list[tuple[int, str]]:
+    found = _ID_IN_RUN.search(sentence)
+    if found is None or not any(ch.isalpha() for ch in found.group(0)):
+        return [(at, sentence)]
+    head, tail = sentence[: found.start()], sentence[found.end() :]
+    pieces: list[tuple[int, str]] = []
+    # (not "X ry (Y-tunnus …)" nor "X ry, y-tunnus …": the ID belongs to the name before it)
+    if len(head.split()) >= _RUN_WORDS and not head.rstrip().endswith(("(", ",")):
+        pieces.append((at, head.rstrip(" ,;")))
+        middle_start = found.start()
+    else:
+        middle_start = 0
+    rest = tail.lstrip(" ,;")
+    if (
+        len(rest.split()) >= _RUN_WORDS
+        and tail[: len(tail) - len(rest)].strip()
+        and not _ID_WORD.search(rest)  # "…, which I think is our Business ID too"
+    ):
+        # "…, y-tunnus 2456789-3, me ollaan pieni yritys …": a clause of its own after it
+        pieces.append((at + middle_start, sentence[middle_start : found.end()]))
+        pieces.append((at + len(sentence) - len(rest), rest))
+    else:
+        pieces.append((at + middle_start, sentence[middle_start:]))
+    return pieces
 
 
 def _lower_case_sentences(piece: str, start: int) -> list[tuple[int, str]]:

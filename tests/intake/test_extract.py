@@ -912,3 +912,36 @@ def test_being_told_on_the_phone_to_write_is_about_the_message() -> None:
         "FO-nummer: 0215690-6\nFörening: Testby rf\n"
     )
     assert found.justification is None
+
+
+def test_a_business_id_in_a_run_on_sentence_stands_apart_from_the_reason() -> None:
+    found = _extract(
+        "hej och tack för senast! vi på Testbackens byaförening r.f. vill gärna komma med i "
+        "registret. det kommer mycket äldre till våra träffar som inte klarar av att boka tider "
+        "på nätet själva så det vore smidigt att kunna boka direkt åt dem FO nummer 27654311 "
+        "kontaktperson är jag Birgitta Testholm ring mig på 050 466 1207\n\nmvh Birgitta\n"
+    )
+    assert found.business_id.normalized == "2765431-1"
+    assert found.justification.value.startswith("det kommer mycket äldre")
+    assert found.justification.value.endswith("boka direkt åt dem")
+    assert found.contact_name.value == "Birgitta Testholm"
+    # An ID after the name it belongs to stays with it.
+    named = _extract("Hello,\n\nWe write for the Testers Network ry (Business ID 3066591-9).\n")
+    assert named.organization_name.value == "Testers Network ry"
+
+
+def test_small_talk_a_lead_in_and_an_item_promised_for_later_are_no_reason() -> None:
+    found = _extract(
+        "Hei\n\nTestiharjun Nuorisoseura ry:stä kirjottelen – meillä on nuorisotila auki neljänä "
+        "iltana viikossa ja nuoret kysyvät usein apua kelan asioissa.\n\ny-tunnusta en nyt löydä "
+        "mistään, puheenjohtaja on lomalla, laitan sen perään kun saan.\n"
+    )
+    assert found.justification.value == (
+        "meillä on nuorisotila auki neljänä iltana viikossa ja nuoret kysyvät usein apua kelan "
+        "asioissa."
+    )
+    chat = _extract(
+        "Hej hej, Göran här, hoppas ni har en fin sommar där på FPA! Många av våra medlemmar är "
+        "över 80 och har varken dator eller bankkoder.\n\nFO-nummer 1066835-4\n"
+    )
+    assert chat.justification.value.startswith("Många av våra medlemmar")
