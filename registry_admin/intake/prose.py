@@ -515,12 +515,13 @@ _ID_IN_RUN = re.compile(
     r"(?:\s+(?:on|är|is))?\s*:?\s*)?(?:fi\s?)?\d{6,8}(?:\s?[-–]\s?\d)?\b",
     re.I,
 )
+_SIX_DIGITS = re.compile(r"\d{6}")  # (a cheap test first: most sentences hold no ID)
 _RUN_WORDS = 8  # the fewest words on either side for a split
 _ID_WORD = re.compile(r"y-?tunnu|business\s+id|fo[-\s]?n(?:umme)?r|\bvat\b|\balv\b", re.I)
 
 
 def _around_the_id(sentence: str, at: int) -> list[tuple[int, str]]:
-    found = _ID_IN_RUN.search(sentence)
+    found = _ID_IN_RUN.search(sentence) if _SIX_DIGITS.search(sentence) else None
     if found is None or not any(ch.isalpha() for ch in found.group(0)):
         return [(at, sentence)]
     head, tail = sentence[: found.start()], sentence[found.end() :]
