@@ -336,6 +336,8 @@ def _completes_earlier(own: Extraction, quoted: Extraction, text: str) -> bool:
             return False
     if quoted.business_id is not None or quoted.labelled_fields >= 2:
         return True
+    if own.business_id is not None and _items(quoted) >= 3:
+        return True  # the Business ID the quoted application went without
     return said if said is not None else _says_followup(text)
 
 

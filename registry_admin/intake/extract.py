@@ -579,12 +579,14 @@ def _unlabelled_list(
         run = [[position]] if bulleted else []
     if len(run) >= 3:
         runs.append(run)
+    runs.extend(_bare_runs(lines, labels, {p for run in runs for item in run for p in item}))
     for run in runs:
         shapes: dict[str, Found] = {}
         data = False
         for item in run:
             line = lines[item[0]]
-            start = BULLET.match(line.text).end()  # type: ignore[union-attr]
+            bullet = BULLET.match(line.text)
+            start = bullet.end() if bullet else 0
             text = collapse(" ".join([line.text[start:]] + [lines[j].text for j in item[1:]]))
             if item[0] in labels:
                 data = True
@@ -628,6 +630,36 @@ def _unlabelled_list(
                 found.setdefault(name, value)
             consumed.update(position for item in run for position in item)
     return found, consumed
+
+
+def _bare_runs(
+    lines: list[Line], labels: dict[int, LabelHit], taken: set[int]
+) -> list[list[list[int]]]:
+    """Blocks of three to seven lines of the writer's own, with neither bullets nor labels,
+    one of which is a Business ID alone: the items given in the order asked, a line each
+    ("2940573-4" / "Testi ry" / the reason / "Sirpa Mönkkönen" / "sirpa@…, 044 …")."""
+    blocks: list[list[int]] = []
+    block: list[int] = []
+    for position, line in enumerate(lines):
+        usable = (
+            line.text.strip()
+            and line.zone in (OWN, FORWARD)
+            and not (line.signature or line.closing or line.quoted)
+            and position not in labels
+            and position not in taken
+        )
+        if usable and (not block or position == block[-1] + 1):
+            block.append(position)
+            continue
+        blocks.append(block)
+        block = [position] if usable else []
+    blocks.append(block)
+    return [
+        [[position] for position in block]
+        for block in blocks
+        if 3 <= len(block) <= 7
+        and any(BID.fullmatch(lines[p].text.strip(" .")) for p in block)
+    ]
 
 
 def _is_greeting(sentence: str) -> bool:

@@ -453,3 +453,19 @@ def test_a_reply_to_kela_giving_the_missing_id_is_a_followup() -> None:
     )
     assert message.kind == "followup"
     assert message.business_id == "3298765-5"
+
+
+def test_a_reply_giving_the_id_its_quoted_application_went_without_is_a_followup() -> None:
+    message = parse_message(
+        _mail(
+            "Hei taas,\n\nlöytyi! Ystävätuvan Y-tunnus on 3391047-3.\n\nLeena\n\n"
+            "ti 19.8.2025 klo 10.14 Leena Testinen <leena@tupa.example.fi> kirjoitti:\n"
+            "> Testiniemen Ystävätupa ry hakee pääsyä Kelan ajanvarausjärjestelmään. Moni "
+            "kävijöistämme tarvitsee apua Kelan asioissa joka viikko.\n>\n"
+            "> Yhteyshenkilönä toimin minä, Leena Testinen, puh. 050 381 7706.\n",
+            subject="Re: Kelan ajanvarausjärjestelmän rekisteri",
+        )
+    )
+    assert message.kind == "followup"
+    assert message.business_id == "3391047-3"
+    assert message.organization_name == "Testiniemen Ystävätupa ry"

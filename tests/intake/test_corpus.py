@@ -303,6 +303,17 @@ UNSEEN24_FLOORS = _floors(
     contact_name=0.69,
 )
 
+# The twenty-fifth blind-written set (tests/fixtures/unseen25: small organizations' volunteers
+# and busy staff, tidy and hurried, spoken Finnish and Finland-Swedish) scored first: kind 88 %,
+# Business ID 92 %, organization name and contact name 77 %, justification 38 %, email and phone
+# 92 %, missing 77 %. Its misses led to: the writer's role ("mä oon sen puheenjohtaja", "ja e
+# kassör där", "I am the chairwoman of", "my name is") is no reason; the items given a line
+# each without labels, in the order asked; a reply that gives the Business ID its quoted
+# application went without is a follow-up.
+UNSEEN25_FLOORS = _floors(
+    0.92, organization_name=0.76, justification=0.69, contact_name=0.84, missing=0.76
+)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -329,6 +340,7 @@ BLIND_SETS = {
     "unseen22": (16, UNSEEN22_FLOORS),
     "unseen23": (16, UNSEEN23_FLOORS),
     "unseen24": (16, UNSEEN24_FLOORS),
+    "unseen25": (16, UNSEEN25_FLOORS),
 }
 
 

@@ -945,3 +945,29 @@ def test_small_talk_a_lead_in_and_an_item_promised_for_later_are_no_reason() -> 
         "över 80 och har varken dator eller bankkoder.\n\nFO-nummer 1066835-4\n"
     )
     assert chat.justification.value.startswith("Många av våra medlemmar")
+
+
+def test_the_writers_role_is_no_reason() -> None:
+    for intro in (
+        "meil on pieni kyläyhdistys, ja mä oon sen puheenjohtaja nyt toista vuotta.",
+        "Ja skriver för Testbacka pensionärsförening rf, ja e kassör där sen många år.",
+        "My name is Fatuma Testi and I am the chairwoman of Testi Women Association ry.",
+    ):
+        found = _extract(
+            f"Hei,\n\n{intro} Monet jäsenistämme tarvitsevat apua Kelan asioissa joka viikko."
+            "\n\nY-tunnus: 0201256-6\n"
+        )
+        assert found.justification.value.startswith("Monet jäsenistämme"), intro
+
+
+def test_the_items_given_a_line_each_without_labels() -> None:
+    found = _extract(
+        "Hei\npyytämänne tiedot alla, kirjotan kiireellä\n\n2940573-0\nTestimäen Työttömät ry\n"
+        "Ruokajaon yhteydessä autamme jäseniä Kela-asioissa ja haluaisimme varata heille aikoja.\n"
+        "Sirpa Testinen\nsirpa@testimaki.example.net, 044 615 2078\n\nt. Sirpa\n"
+    )
+    assert found.business_id.normalized == "2940573-0"
+    assert found.organization_name.value == "Testimäen Työttömät ry"
+    assert found.justification.value.startswith("Ruokajaon yhteydessä")
+    assert found.contact_name.value == "Sirpa Testinen"
+    assert found.missing() == []
