@@ -657,8 +657,7 @@ def _bare_runs(
     return [
         [[position] for position in block]
         for block in blocks
-        if 3 <= len(block) <= 7
-        and any(BID.fullmatch(lines[p].text.strip(" .")) for p in block)
+        if 3 <= len(block) <= 7 and any(BID.fullmatch(lines[p].text.strip(" .")) for p in block)
     ]
 
 
