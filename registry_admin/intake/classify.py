@@ -705,6 +705,7 @@ def _word_language(words: list[str]) -> dict[str, int]:
 
 
 _PARENTHESES = re.compile(r"\([^)]*\)")
+_DIGIT = re.compile(r"\d")
 
 
 def _label_language(label: str) -> str | None:
@@ -732,7 +733,7 @@ def detect_language(document: Document, zones: tuple[str, ...] = (OWN, FORWARD))
                 continue
         if "@" in text and len(text.split()) < 4:
             continue
-        if any(ch.isdigit() for ch in text):  # (a Business ID is made of digits)
+        if _DIGIT.search(text):  # (a Business ID is made of digits)
             text = BID.sub(" ", text)
         words.extend(_WORD.findall(text))
     counts = _word_language(words)
