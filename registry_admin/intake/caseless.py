@@ -42,10 +42,9 @@ class Caseless:
         return self.exact.pattern
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        # (isascii() reads a flag of the string: most lines need no scan)
-        if not text.isascii() and OUTSIDE_SAFE.search(text):
+        lowered = _lowered(text)
+        if lowered is None:
             return self.exact.search(text, pos, endpos)
-        lowered = text.lower()
         if not contains_any(lowered, self.needs):
             return None
         found = self.lower.search(lowered, pos, endpos)
@@ -60,12 +59,29 @@ class Caseless:
     def _anchored(self, how: str, text: str, pos: int, endpos: int) -> re.Match[str] | None:
         """`how` ("match" or "fullmatch") on the original text, when the cheap try in the
         lower-cased text did not already rule it out."""
-        if (text.isascii() or not OUTSIDE_SAFE.search(text)) and not getattr(self.lower, how)(
-            text.lower(), pos, endpos
-        ):
+        lowered = _lowered(text)
+        if lowered is not None and not getattr(self.lower, how)(lowered, pos, endpos):
             return None
         found: re.Match[str] | None = getattr(self.exact, how)(text, pos, endpos)
         return found
+
+
+# The parser asks many patterns about one sentence in a row: the last text lowered is kept,
+# as one tuple, so that a thread reads a text and its lowered form together.
+_last: tuple[str | None, str | None] = (None, None)
+
+
+def _lowered(text: str) -> str | None:
+    """`text` lower-cased, or None where lower-casing may not agree with re.IGNORECASE."""
+    global _last
+    last = _last
+    if text is last[0]:
+        return last[1]
+    # (isascii() reads a flag of the string: most lines need no scan)
+    safe = text.isascii() or not OUTSIDE_SAFE.search(text)
+    lowered = text.lower() if safe else None
+    _last = (text, lowered)
+    return lowered
 
 
 def contains_any(text: str, needs: tuple[str, ...] | None) -> bool:
