@@ -442,6 +442,8 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         sender_address(document, lines, emails)
     email = emails[0] if emails else None
     phone = phones[0] if phones else None
+    if contact_name is not None and email is not None:
+        contact_name = _in_base_form(contact_name, email.value)
     if organization is None:
         organization = _name_standing_alone(lines, labels)
     if organization is not None:
@@ -489,6 +491,24 @@ def _signature_org_named_in_text(lines: list[Line]) -> Found | None:
 
 # The evidence source of a value read from the Subject header rather than a text part.
 SUBJECT = "subject"
+
+
+_FOLD = str.maketrans("äöåé", "aoae")
+
+
+def _in_base_form(name: Found, address: str) -> Found:
+    """A contact named in the genitive ("kollegani Anu Heinosen") in the base form that the
+    address writes ("anu.heinonen@…"): only where the address says so, since "Hansen" and
+    "Larsen" end the same way. (Only -sen: a genitive "-n" dropped would turn "Lindén" into
+    "Lindé" beside "asa.linde@".)"""
+    *first, last = name.value.split() or [""]
+    local = address.split("@")[0].lower().translate(_FOLD)
+    if not last.endswith("sen"):
+        return name
+    candidate = last[:-3] + "nen"
+    if candidate.lower().translate(_FOLD) in local and last.lower().translate(_FOLD) not in local:
+        return replace(name, value=" ".join([*first, candidate]))
+    return name
 
 
 def _business_id_in_subject(subject: str) -> BusinessIdItem | None:

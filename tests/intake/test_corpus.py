@@ -309,10 +309,9 @@ UNSEEN24_FLOORS = _floors(
 # 92 %, missing 77 %. Its misses led to: the writer's role ("mä oon sen puheenjohtaja", "ja e
 # kassör där", "I am the chairwoman of", "my name is") is no reason; the items given a line
 # each without labels, in the order asked; a reply that gives the Business ID its quoted
-# application went without is a follow-up.
-UNSEEN25_FLOORS = _floors(
-    0.92, organization_name=0.76, justification=0.69, contact_name=0.84, missing=0.76
-)
+# application went without is a follow-up; a contact named in the genitive ("kollegani Anu
+# Heinosen") in the base form the contact's address gives.
+UNSEEN25_FLOORS = _floors(0.92, organization_name=0.76, justification=0.69, missing=0.76)
 
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {

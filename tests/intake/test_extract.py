@@ -971,3 +971,14 @@ def test_the_items_given_a_line_each_without_labels() -> None:
     assert found.justification.value.startswith("Ruokajaon yhteydessä")
     assert found.contact_name.value == "Sirpa Testinen"
     assert found.missing() == []
+
+
+def test_a_contact_named_in_the_genitive_in_the_base_form_the_address_gives() -> None:
+    found = _extract(
+        "Yhteyshenkilöksi merkitsisin kollegani Anu Testisen, koska hän hoitaa hallinnon: "
+        "anu.testinen@example.fi, puh. 040 556 0913.\n"
+    )
+    assert found.contact_name.value == "Anu Testinen"
+    # A name that ends so in its base form stays as written.
+    kept = _extract("Contact person: Lars Hansen, lars.hansen@example.dk\n")
+    assert kept.contact_name.value == "Lars Hansen"
