@@ -70,6 +70,7 @@ _SPAM_SIGNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
             2,
         ),
         (r"poistetaan|suljetaan|will\s+be\s+(?:closed|suspended|deleted)|stängs|raderas", 2),
+        (r"\baction\s+required\b|toimenpiteitä\s+vaaditaan|åtgärd\s+krävs", 2),
         (r"\bpäivitä\b|update\s+your|uppdatera\s+(?:dina|era)", 1),
         (r"\bseo\b|first\s+page\s+of\s+google|ranking|rankning|hakukonenäky", 2),
         (r"free\s+(?:audit|trial|quote)|ilmai\w+\s+(?:kokeilu|arvio)|gratis", 2),

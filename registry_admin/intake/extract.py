@@ -275,6 +275,10 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
     # Business ID: every candidate in the content, scored by its context.
     candidates = business_id_candidates(lines, value_of)
     best = max(candidates, key=lambda c: c.score, default=None)
+    if best is not None and not best.label and _id_label_left_empty(lines, labels):
+        # "Y-tunnus: ks. liite": the applicant's ID is elsewhere; an unlabelled one in the
+        # text or a footer ("…seurakuntayhtymä, Y-tunnus …") is another body's.
+        best = None
     business_id = None
     if best is not None and best.score > -5:
         business_id = BusinessIdItem(
@@ -491,6 +495,16 @@ def _signature_org_named_in_text(lines: list[Line]) -> Found | None:
 
 # The evidence source of a value read from the Subject header rather than a text part.
 SUBJECT = "subject"
+
+
+def _id_label_left_empty(lines: list[Line], labels: dict[int, LabelHit]) -> bool:
+    """Whether the form's Business ID label is there with no ID: "ks. liite", "-", "tulossa"."""
+    for position, hit in labels.items():
+        if hit.field == "business_id":
+            value = lines[position].text[hit.value_start :].strip()
+            if value and ABSENT.match(value):
+                return True
+    return False
 
 
 _FOLD = str.maketrans("äöåé", "aoae")

@@ -11,7 +11,8 @@ from registry_admin.intake.patterns import EMAIL, ORG_SUFFIX, PHONE
 ABSENT = re.compile(
     r"^(?:[-–—?x.]+|ei(?:\s.*)?|haettu.*|hakemus.*vireillä.*|puuttuu.*|tulossa.*|"
     # a pointer to an attachment the parser does not read: "ks. liite", "se bilaga"
-    r"(?:ks\.?|katso|se|see|please\s+see)\s+(?:liite\w*|bilaga\w*|(?:the\s+)?attach\w*)\.?|"
+    r"(?:ks\.?|katso|se|see|please\s+see)\s+(?:liite\w*|bilaga\w*|(?:the\s+)?attach\w*)\.?"
+    r"(?:\s*\([^()]*\))?|"
     r"liitteenä|(?:i\s+)?bifogad\w*\s+fil|(?:in\s+the\s+)?attached(?:\s+file)?\.?|"
     r"saknas.*|har\s+inte.*|inte\s+ännu.*|ansökt.*|under\s+behandling.*|nej|"
     r"pending.*|none.*|n/?a|not\s+(?:yet|available|applicable).*|tbd|no(?:t)?\b.*|"
@@ -36,7 +37,17 @@ def is_person_name(text: str) -> bool:
         return False
     if ORG_SUFFIX.search(text) or any(ch.isdigit() for ch in text) or "@" in text:
         return False
+    if _GROUP.search(text):
+        return False  # "Resident Services", "Neuvontatiimi": a team signs, not a person
     return all(NAME_TOKEN.match(t) and t not in NAME_STOP for t in tokens)
+
+
+# Words that name a team or an office, not a person.
+_GROUP = re.compile(
+    r"\b(?:services?|team|office|desk|support|department|unit|tiimi\w*|palvelut|"
+    r"asiakaspalvelu\w*|toimisto|kanslia|kansliet|teamet|avdelning\w*|enhet\w*|kundtjänst)\b",
+    re.I,
+)
 
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")

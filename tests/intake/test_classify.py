@@ -469,3 +469,15 @@ def test_a_reply_giving_the_id_its_quoted_application_went_without_is_a_followup
     assert message.kind == "followup"
     assert message.business_id == "3391047-3"
     assert message.organization_name == "Testiniemen Ystävätupa ry"
+
+
+def test_a_register_confirmation_scam_is_spam() -> None:
+    message = parse_message(
+        _mail(
+            "Dear Sir/Madam, the entry for your organisation in the EU Register of Testing has "
+            "not been confirmed. Unconfirmed entries will be removed from the register. The "
+            "annual listing fee of EUR 1 195 + VAT is invoiced after confirmation.\n",
+            subject="Action required: confirm your organisation's register entry",
+        )
+    )
+    assert message.kind == "spam"

@@ -313,6 +313,15 @@ UNSEEN24_FLOORS = _floors(
 # Heinosen") in the base form the contact's address gives.
 UNSEEN25_FLOORS = _floors(0.92, organization_name=0.76, justification=0.69, missing=0.76)
 
+# The twenty-sixth blind-written set (tests/fixtures/unseen26: professional senders, long
+# Outlook signatures, assistants, two contact persons, "ks. liite") scored first: kind 94 %,
+# Business ID, justification and contact name 92 %, organization name and contact details
+# 100 %, missing 75 %. Its misses led to: "ks. liite (…)" is no value; with the form's
+# Business ID left to an attachment, an unlabelled ID elsewhere is another body's; a team
+# ("Resident Services") signs, not a person; "Action required" and "will be removed" are signs
+# of a register scam.
+UNSEEN26_FLOORS = _floors(0.92)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -340,6 +349,7 @@ BLIND_SETS = {
     "unseen23": (16, UNSEEN23_FLOORS),
     "unseen24": (16, UNSEEN24_FLOORS),
     "unseen25": (16, UNSEEN25_FLOORS),
+    "unseen26": (16, UNSEEN26_FLOORS),
 }
 
 

@@ -982,3 +982,15 @@ def test_a_contact_named_in_the_genitive_in_the_base_form_the_address_gives() ->
     # A name that ends so in its base form stays as written.
     kept = _extract("Contact person: Lars Hansen, lars.hansen@example.dk\n")
     assert kept.contact_name.value == "Lars Hansen"
+
+
+def test_an_id_left_to_an_attachment_is_missing_and_a_team_is_no_contact() -> None:
+    found = _extract(
+        "1. Y-tunnus: ks. liite (YTJ-tuloste)\n2. Organisaation nimi: Testin seurakunta\n"
+        "3. Perustelut: ks. liite (ote palvelusopimuksesta)\n\nYstävällisin terveisin\n\n"
+        "Resident Services\nTestin seurakunta\n\n"
+        "Talouspalvelut: Testin seurakuntayhtymä, Y-tunnus 0203784-3\n"
+    )
+    assert found.business_id is None
+    assert found.justification is None
+    assert found.contact_name is None
