@@ -68,6 +68,8 @@ ADMIN = Caseless(
     r"\bi(?:'m|\s+am)\s+(?:the\s+|a\s+)?(?:\w+\s+){0,2}?(?:chair\w*|secretary|treasurer|"
     r"director|coordinator|manager)\b|\bmy\s+name\s+is\b|"
     r"\b(?:ja|jag)\s+skriver\s+(?:för|å|på\s+uppdrag)|"
+    # where the answers go: "Vastaukset suoraan Owenille", "svara direkt till", "reply to him"
+    r"\bvastaukset\s+(?:voi\s+laittaa\s+)?suoraan|\bsvara\s+direkt|\breply\s+directly|"
     # small talk: "hoppas ni har en fin sommar", "toivottavasti teillä on …", "hope you are well"
     r"hoppas\s+(?:ni|du)\s+(?:har|mår)|toivottavasti\s+(?:teillä|sinulla|voitte)|"
     r"hope\s+you(?:'re|\s+are|\s+have|\s+had)|"
@@ -111,6 +113,8 @@ CONTACT_TRIGGER = Caseless(
     r"i\s+(?:am|will\s+be|will\s+act\s+as)\s+(?:the\s+|your\s+)?contact(?:\s+person)?\b|"
     # "Yhteyshenkilöksi laitetaan minut (Mervi Salo, ...)": the name follows the verb
     r"yhteyshenkilöksi\s+[a-zåäö]+\s+|"
+    # "contact person me Owen G, …", "kontaktperson jag, Anna B"
+    r"(?:contact\s+person|kontaktperson\w*)\s+(?:me|jag|myself)\b|"
     # "Yhteyshenkilö minä eli Jari Koivula 0400 …", "yhteyshenkilö on allekirjoittanut"
     r"yhteyshenkilö\w*\s+(?:on\s+)?(?:minä|mä|allekirjoittanut)(?:\s+(?:eli|siis|itse))?\b"
 )
@@ -541,7 +545,7 @@ def _around_the_id(sentence: str, at: int) -> list[tuple[int, str]]:
         middle_start = found.start()
     else:
         middle_start = 0
-    rest = tail.lstrip(" ,;")
+    rest = tail.lstrip(" ,;.")
     if (
         len(rest.split()) >= _RUN_WORDS
         and tail[: len(tail) - len(rest)].strip()

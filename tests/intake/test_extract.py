@@ -994,3 +994,19 @@ def test_an_id_left_to_an_attachment_is_missing_and_a_team_is_no_contact() -> No
     assert found.business_id is None
     assert found.justification is None
     assert found.contact_name is None
+
+
+def test_a_forwarders_note_on_where_answers_go_and_the_applicant_as_contact() -> None:
+    found = _extract(
+        "Hei,\n\nvälitän alla asiakkaamme viestin. Vastaukset suoraan Owenille, en itse tiedä "
+        "asiasta enempää.\n\nKirsi\n\n---------- Forwarded message ---------\n"
+        "From: Owen Testher <owen@celtic.example.net>\nDate: Thu, 10 Jul 2025 at 22:03\n"
+        "Subject: kela thing\nTo: Kirsi <kirsi@example.fi>\n\n"
+        "our association is Testranta Culture Club ry, business id 3013264-5. we do a weekly "
+        "language cafe and lots of our members get lost with kela letters so it would be great "
+        "if the volunteers could book them a time.\n\ncontact person me Owen Testher, "
+        "owen@celtic.example.net, mobile 041 730 6655\n"
+    )
+    assert found.justification.value.startswith("we do a weekly language cafe")
+    assert found.contact_name.value == "Owen Testher"
+    assert found.business_id.normalized == "3013264-5"
