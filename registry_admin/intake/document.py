@@ -120,7 +120,10 @@ _CLOSING = re.compile(
     r"(?:with\s+)?(?:best|kind|warm)(?:est)?\s+(?:regards|wishes)|regards|best|br|"
     r"thanks?(?:\s+you)?(?:\s+in advance)?|many thanks|cheers|sincerely|yours sincerely|"
     r"med vänlig(?:a)? hälsning(?:ar)?|vänliga hälsningar|hälsningar|mvh|vh|"
-    r"tack(?:\s+på\s+förhand|\s+så\s+mycket)?)[\s,.!]*$",
+    r"tack(?:\s+på\s+förhand|\s+så\s+mycket)?)"
+    # "… och ha en fin höst!", "… ja hyvää viikonloppua", "… and have a nice day"
+    r"(?:[\s,]+(?:och|ja|and)\s+(?:ha\s+en|hyvää|mukavaa|have\s+a)\s+[\wåäö -]{1,30}?)?"
+    r"[\s,.!]*$",
     re.I,
 )
 

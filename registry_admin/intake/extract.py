@@ -42,6 +42,7 @@ from registry_admin.intake.prose import (
     NAME_THEN_REACH,
     SELF,
     SENTENCE_SPLIT,
+    THIS_ADDRESS,
     UNDERSIGNED,
     name_before,
     org_from_prose,
@@ -385,7 +386,11 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
                 # "X ry:stä kirjottelen – meillä on …": the reason after the writer's lead-in
                 offset += lead.start(2)
                 sentence = lead.group(2)
-            if ADMIN.search(sentence) or ADMIN_FOR.search(sentence):
+            if (
+                ADMIN.search(sentence)
+                or ADMIN_FOR.search(sentence)
+                or THIS_ADDRESS.search(sentence)
+            ):
                 continue
             if BID.search(sentence):
                 if offset == 0:

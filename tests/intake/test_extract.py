@@ -1010,3 +1010,15 @@ def test_a_forwarders_note_on_where_answers_go_and_the_applicant_as_contact() ->
     assert found.justification.value.startswith("we do a weekly language cafe")
     assert found.contact_name.value == "Owen Testher"
     assert found.business_id.normalized == "3013264-5"
+
+
+def test_a_request_to_reply_here_and_a_closing_with_a_wish_are_no_reason() -> None:
+    found = _extract(
+        "Hej,\n\nVåra ungdomsledare vill kunna boka en tid hos FPA tillsammans med den unga.\n\n"
+        "Kansliet är bemannat bara tisdagar, men svara gärna till den här adressen.\n\n"
+        "Tack på förhand och ha en fin höst!\n\nKansliet\nTestholms ungdomsförening rf\n\n"
+        "FO-nummer: 2107936-0\n"
+    )
+    assert found.justification.value == (
+        "Våra ungdomsledare vill kunna boka en tid hos FPA tillsammans med den unga."
+    )
