@@ -301,8 +301,8 @@ ORG_IN_PROSE = [
         # "meidän yhdistys X ry haluis …", "a small home care company X Oy from …": the kind of
         # body, then its name with a legal form.
         (
-            r"\b(?i:yhdistys|yhdistyksemme|yritys|yrityksemme|järjestö|förening|företag|bolag|"
-            r"association|company|organi[sz]ation|charity|foundation|firm)\s+"
+            r"\b(?i:\w*(?:yhdistys|yhdistyksemme|yritys|yrityksemme|järjestö|förening|företag|"
+            r"bolag|association|company|organi[sz]ation|charity|foundation|firm)),?\s+"
             r"(?P<org>[A-ZÅÄÖ][\w'’&-]*(?:\s+[\w'’&-]+){0,6}?\s(?i:ry|r\.y\.|rf|r\.f\.|oy|oyj|ab|"
             r"sr|ky|säätiö|stiftelse))(?![\w-])",
             0,

@@ -1022,3 +1022,12 @@ def test_a_request_to_reply_here_and_a_closing_with_a_wish_are_no_reason() -> No
     assert found.justification.value == (
         "Våra ungdomsledare vill kunna boka en tid hos FPA tillsammans med den unga."
     )
+
+
+def test_a_body_named_in_apposition_after_its_kind() -> None:
+    from registry_admin.intake.prose import org_from_prose
+
+    assert org_from_prose(
+        "meil on täällä semmonen pieni kyläyhdistys, Testisalmen Kyläseura ry, ja mä oon sen "
+        "puheenjohtaja"
+    ) == ("Testisalmen Kyläseura ry")
