@@ -163,7 +163,8 @@ _REMOVAL = Caseless(
 _REGISTRY_WORD = re.compile(r"rekister\w*|register\w*|registr\w*", re.I)
 _FOLLOWUP_WORDS = Caseless(
     r"puuttui|puuttuivat|puuttuu|puuttuva\w*|unohtui|unohtu\w*|täydennä\w*|täydennyksenä|"
-    r"lisäyksenä|korjaus|"
+    r"lisäyksenä|korjaus|väärin\s+päin|oikea\s+(?:y-)?tunnus|rätt\s+fo-?nummer|"
+    r"the\s+correct\s+(?:business\s+)?id|"
     r"jäi(?:vät)?\s+(?:\w+\s+)?pois|föll\s+bort|left\s+out|"
     r"korjattu|saknades|saknas|glömde|komplettering|kompletterar|rättelse|was\s+missing|"
     r"were\s+missing|forgot|missing\s+from|supplement|correction|as\s+requested|"

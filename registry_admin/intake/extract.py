@@ -201,6 +201,10 @@ def extract(document: Document, zones: Iterable[str] = (OWN, FORWARD)) -> Extrac
         line = lines[position]
         name = hit.field
         multi = name in ("justification", "contact_details")
+        again = document.label(line.text[hit.value_start :].strip())
+        if again is not None and again.field == hit.field and again.separator == ":":
+            # "Organisaatio – Organisation: X": the label in the other language, then the value
+            hit = replace(hit, value_start=line.text.index(":", hit.value_start) + 1)
         rest = line.text[hit.value_start :]
         continuation = _value_lines(lines, position, labels, multi)
         if name == "name":

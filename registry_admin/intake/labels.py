@@ -57,7 +57,7 @@ _LABELS: dict[str, str] = {
         kotisivu(?:t)?|website|webbplats|www|lisätiedot|övrigt|other)""",
 }
 
-_TRAILER = r"""(?P<paren>\s*\([^()\n]{1,60}\))?(?P<alt>\s*/\s*[^:\t/\n]{1,45}?(?=\s*[:\t]))?"""
+_TRAILER = r"""(?P<paren>\s*\((?![\d\s+-]+\))[^()\n]{1,60}\))?(?P<alt>\s*/\s*[^:\t/\n]{1,45}?(?=\s*[:\t]))?"""
 # Besides a colon or a tab, people set a value off with a spaced dash, "=", "|" or dot leaders.
 _SEP = r"""(?P<sep>\s*[:：]\s*|\s*\t\s*|\s+(?:-{1,2}>?|=>|[–—|=])\s+|\s+[–—|=](?=\S)|
     \s*[|=]\s+|\s*(?:\.{3,}|…+)[.…\s]*|\s{2,}|\s+(?=\S)|\s*$)"""

@@ -67,7 +67,9 @@ ADMIN = Caseless(
     r"verksamhetsledare)\b|"
     r"\bi(?:'m|\s+am)\s+(?:the\s+|a\s+)?(?:\w+\s+){0,2}?(?:chair\w*|secretary|treasurer|"
     r"director|coordinator|manager)\b|\bmy\s+name\s+is\b|"
-    r"\b(?:ja|jag)\s+skriver\s+(?:för|å|på\s+uppdrag)|"
+    r"\b(?:ja|jag)\s+skriver\s+(?:för|å|på\s+uppdrag)|\b(?:ja|jag)\s+heite?r\b|"
+    # an apology for the message: "Pahoittelut, että viesti tulee minun kauttani"
+    r"\bpahoittelu\w*|\bpahoittelen\b|\bursäkta\b|\bapologi[sz]e\b|"
     # where the answers go: "Vastaukset suoraan Owenille", "svara direkt till", "reply to him"
     r"\bvastaukset\s+(?:voi\s+laittaa\s+)?suoraan|\bsvara\s+direkt|\breply\s+directly|"
     # small talk: "hoppas ni har en fin sommar", "toivottavasti teillä on …", "hope you are well"
@@ -217,7 +219,7 @@ ORG_IN_PROSE = [
             r"wishes|is\s+applying|"
             # (and, in a removal, "X ry lopettaa toimintansa", "X rf har funnits i registret")
             r"lopettaa|lopetti|lakkaa|lakkasi|puretaan|lakkautetaan|upplöses|"
-            r"har\s+funnits|har\s+varit|avslutar|avslutade|"
+            r"har\s+(?:\w+\s+)?(?:funnits|varit|sålt)|avslutar|avslutade|on\s+myynyt|has\s+sold|"
             r"upphör|upphörde|is\s+closing|closed|has\s+(?:been|closed|ceased))\b",
             0,
         ),
@@ -316,7 +318,7 @@ ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     Caseless(r"täällä|meillä").search,
     re.compile(
         r"halua|hakee|anoo|pyytää|ansöker|vill|önskar|would|wishes|applying|lopett|lakka|har\s|"
-        r"puretaan|upplöses|"
+        r"puretaan|upplöses|sålt|myynyt|sold|"
         r"avslutar|avslutade|upphör|closing|closed|has\s+"
     ).search,
     Caseless(r"vi\s+är|we\s+are|olemme").search,

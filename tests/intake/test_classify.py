@@ -481,3 +481,17 @@ def test_a_register_confirmation_scam_is_spam() -> None:
         )
     )
     assert message.kind == "spam"
+
+
+def test_a_reply_correcting_the_business_id_is_a_followup() -> None:
+    message = parse_message(
+        _mail(
+            "Hei,\n\npahoittelut, Y-tunnukseen oli tullut kaksi numeroa väärin päin. Oikea "
+            "tunnus on 2794316-4.\n\nTerveisin\nRiikka Testinen\n\n"
+            "Kelan tekninen tuki kirjoitti 14.1.2026 9.02:\n> Hakemuksenne on vastaanotettu.\n",
+            subject="Vs: RA-2026-000431 Kelan ajanvarausjärjestelmän rekisteri",
+        )
+    )
+    assert message.kind == "followup"
+    assert message.business_id == "2794316-4"
+    assert message.justification is None

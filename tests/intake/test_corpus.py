@@ -322,6 +322,20 @@ UNSEEN25_FLOORS = _floors(0.92, organization_name=0.76, justification=0.69, miss
 # of a register scam.
 UNSEEN26_FLOORS = _floors(0.92)
 
+# The twenty-seventh blind-written set (tests/fixtures/unseen27: Swedish-speaking Finland and
+# bilingual bodies) scored first: kind, Business ID and contact items 100 %, organization name
+# 77 %, justification 85 %, missing 92 %. Its misses led to: bilingual labels joined by a dash
+# ("Organisaatio – Organisation: X"); "har sålt", "har hittills funnits"; an apology for the
+# message and "ja heiter" are no reason; a reply that gives the correct ID ("väärin päin",
+# "oikea tunnus") is a follow-up.
+UNSEEN27_FLOORS = _floors(0.92, organization_name=0.84, justification=0.76, missing=0.84)
+
+# The twenty-eighth blind-written set (tests/fixtures/unseen28: no emphasis, the corpus's own
+# mix of kinds, languages and shapes with new wording) scored first: every field 100 % but
+# organization name and phone, 92 %. Its misses led to: an area code in brackets after a label
+# ("Puhelin<TAB>(017) 263 4410") is part of the number, not a remark on the label.
+UNSEEN28_FLOORS = _floors(0.92)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -350,6 +364,8 @@ BLIND_SETS = {
     "unseen24": (16, UNSEEN24_FLOORS),
     "unseen25": (16, UNSEEN25_FLOORS),
     "unseen26": (16, UNSEEN26_FLOORS),
+    "unseen27": (16, UNSEEN27_FLOORS),
+    "unseen28": (16, UNSEEN28_FLOORS),
 }
 
 

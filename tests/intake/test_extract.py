@@ -812,7 +812,7 @@ def test_the_name_of_an_id_or_of_a_kind_of_body_is_no_organization_name() -> Non
 
 def test_a_followups_own_prose_does_not_replace_an_earlier_reason() -> None:
     earlier = _extract("Y-tunnus: 0201256-6\nPerustelut: Autamme asiakkaita Kela-asioissa.\n")
-    said = _extract("Hei,\n\npahoittelut, kaksi numeroa oli väärin päin aiemmassa tiedossa.\n")
+    said = _extract("Hei,\n\naiemmassa tiedossa kaksi numeroa oli väärin päin, nyt oikein.\n")
     labelled = _extract("Perustelut: Ohjaamme nuoria Kelan palveluihin viikoittain.\n")
     assert said.justification is not None and said.justification.evidence.label is None
     assert said.merged_over(earlier).justification == earlier.justification
@@ -1031,3 +1031,36 @@ def test_a_body_named_in_apposition_after_its_kind() -> None:
         "meil on täällä semmonen pieni kyläyhdistys, Testisalmen Kyläseura ry, ja mä oon sen "
         "puheenjohtaja"
     ) == ("Testisalmen Kyläseura ry")
+
+
+def test_bilingual_labels_joined_by_a_dash_and_a_business_that_was_sold() -> None:
+    found = _extract(
+        "Organisaatio – Organisation: Rannikon testialue – Kustlandets testområde\n"
+        "Y-tunnus – FO-nummer: 2436791–5\n"
+    )
+    assert found.organization_name.value == "Rannikon testialue – Kustlandets testområde"
+    sold = _extract(
+        "Hej,\n\nSeniorboendet Testet Ab har sålt sin verksamhet den 30 september. Var vänliga "
+        "och avlägsna oss ur registret.\n\nFO-nummer: 1256862 -1\n"
+    )
+    assert sold.organization_name.value == "Seniorboendet Testet Ab"
+
+
+def test_an_apology_for_the_message_is_no_reason() -> None:
+    found = _extract(
+        "Hei,\n\nPahoittelut, että viesti tulee minun kauttani. Ohjaamme monikielisiä perheitä "
+        "Kelan asioissa joka viikko ja tarvitsemme ajanvarausta.\n\nY-tunnus: 0201256-6\n"
+    )
+    assert found.justification.value.startswith("Ohjaamme monikielisiä perheitä")
+
+
+def test_an_area_code_in_brackets_is_part_of_the_number_not_of_its_label() -> None:
+    from registry_admin.intake.labels import match_label
+
+    assert match_label("Puhelin\t(017) 263 4410").value_start == len("Puhelin\t")
+    assert match_label("Y-tunnus (pakollinen): 1").label == "Y-tunnus (pakollinen)"
+    found = _extract("Yhteyshenkilö\tTuula Testinen\nPuhelin\t(017) 263 4410\n")
+    assert found.contact_phone.value == "(017) 263 4410"
+    assert found.contact_phone.evidence.label == "Puhelin"
+    left = _extract("Hej,\n\nTestviks Ungdomsförening rf har hittills funnits i registret.\n")
+    assert left.organization_name.value == "Testviks Ungdomsförening rf"
