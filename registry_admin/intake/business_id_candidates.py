@@ -12,7 +12,7 @@ from registry_admin.intake.document import Line
 from registry_admin.intake.labels import LabelHit
 
 BID = re.compile(
-    r"(?<![\w+-])(?:FI\s?(?P<vat>\d{8})|"
+    r"(?<![\w+-])(?:FI\s?(?P<vat>\d{8}|\d{4}\s\d{4})|"
     # (the seven digits may be written in two groups: "2996 356-4")
     r"(?P<std>(?:\d{6,7}|\d{4}\s\d{3}|\d{3}\s\d{4})[\s\u200b\u2060]?[-‐‑‒–—−][\s\u200b\u2060]?\d)|"
     r"(?P<bare>\d{8}))(?![\w-]|[.,]\d)",

@@ -48,6 +48,7 @@ _LABELS: dict[str, str] = {
         contact\s+(?:person(?:'s|’s)\s+)?(?:details|information|info)|contact)""",
     "contact_name": r"""(?:
         yhteyshenkilö(?:n\s+nimi|mme|t)?|kontaktihenkilö(?:n\s+nimi)?|vastuuhenkilö|
+        yht\.\s?hlö|yhteyshlö|kontaktp\.|
         kontaktperson(?:ens\s+namn)?|kontakt\s+person|
         (?:name\s+of\s+(?:the\s+)?)?contact\s+person(?:(?:'s|’s)\s+name)?|contact\s+name)""",
     "email": r"""(?:sähköposti(?:osoite)?|s-?posti|e-?mail(?:\s+address)?|e-?post(?:adress)?)""",

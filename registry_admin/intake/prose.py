@@ -115,6 +115,8 @@ CONTACT_TRIGGER = Caseless(
     r"i\s+(?:am|will\s+be|will\s+act\s+as)\s+(?:the\s+|your\s+)?contact(?:\s+person)?\b|"
     # "Yhteyshenkilöksi laitetaan minut (Mervi Salo, ...)": the name follows the verb
     r"yhteyshenkilöksi\s+[a-zåäö]+\s+|"
+    # hurried: "… netissä yht.hlö minä puh 040 …", "kontaktp. Agneta L tfn 0457 …"
+    r"\byht\.\s?hlö\b:?|\byhteyshlö\b:?|\bkontaktp\.|"
     # "contact person me Owen G, …", "kontaktperson jag, Anna B"
     r"(?:contact\s+person|kontaktperson\w*)\s+(?:me|jag|myself)\b|"
     # "Yhteyshenkilö minä eli Jari Koivula 0400 …", "yhteyshenkilö on allekirjoittanut"
@@ -511,14 +513,19 @@ _ABBREVIATIONS = frozenset(
 )
 
 
+# Abbreviations a capitalised name or word often follows: no sentence ends at them.
+_SPLIT_NOT_AFTER = frozenset(("kontaktp", "yht.hlö", "puh", "tfn", "tel", "p", "esim", "ks", "vrt"))
+
+
 def sentences(text: str) -> list[tuple[int, str]]:
     """(offset, sentence) pairs of a paragraph."""
     result = []
     position = 0
-    for piece in SENTENCE_SPLIT.split(text):
+    for piece in _joined_after_abbreviations(SENTENCE_SPLIT.split(text)):
         start = text.find(piece, position)
         for at, sentence in _lower_case_sentences(piece, start):
-            result.extend(_around_the_id(sentence, at))
+            for at_id, part in _around_the_id(sentence, at):
+                result.extend(_before_the_contact(part, at_id))
         position = start + len(piece)
     return result
 
@@ -533,6 +540,27 @@ _ID_IN_RUN = re.compile(
 _SIX_DIGITS = re.compile(r"\d{6}")  # (a cheap test first: most sentences hold no ID)
 _RUN_WORDS = 8  # the fewest words on either side for a split
 _ID_WORD = re.compile(r"y-?tunnu|business\s+id|fo[-\s]?n(?:umme)?r|\bvat\b|\balv\b", re.I)
+
+
+# In run-on writing a contact label starts the contact's part: "… vill kunna boka tider åt dem
+# kontaktp. Agneta L tfn …".
+# (Only an abbreviation or a label with its colon: the full word is part of many a sentence,
+# "… ja hän toimii itse yhteyshenkilönä".)
+_CONTACT_IN_RUN = re.compile(
+    r"\s(?=yht\.\s?hlö\b|yhteyshlö\b|kontaktp\.|"
+    r"(?:yhteyshenkilö|kontaktperson|contact\s+person)\s*:)",
+    re.I,
+)
+
+
+_RUN_WORDS_BEFORE_CONTACT = 5  # (an abbreviated label is a surer boundary than an ID)
+
+
+def _before_the_contact(sentence: str, at: int) -> list[tuple[int, str]]:
+    found = _CONTACT_IN_RUN.search(sentence)
+    if found is None or len(sentence[: found.start()].split()) < _RUN_WORDS_BEFORE_CONTACT:
+        return [(at, sentence)]
+    return [(at, sentence[: found.start()]), (at + found.end(), sentence[found.end() :])]
 
 
 def _around_the_id(sentence: str, at: int) -> list[tuple[int, str]]:
@@ -559,6 +587,23 @@ def _around_the_id(sentence: str, at: int) -> list[tuple[int, str]]:
     else:
         pieces.append((at + middle_start, sentence[middle_start:]))
     return pieces
+
+
+def _joined_after_abbreviations(pieces: list[str]) -> list[str]:
+    """The pieces, those split after an abbreviation ("kontaktp. Agneta", "puh. Maija") joined
+    to the next again."""
+    joined: list[str] = []
+    for piece in pieces:
+        if joined and _ends_with_abbreviation(joined[-1]):
+            joined[-1] = f"{joined[-1]} {piece}"
+        else:
+            joined.append(piece)
+    return joined
+
+
+def _ends_with_abbreviation(piece: str) -> bool:
+    words = piece.rsplit(None, 1)
+    return bool(words) and words[-1].endswith(".") and words[-1][:-1].lower() in _SPLIT_NOT_AFTER
 
 
 def _lower_case_sentences(piece: str, start: int) -> list[tuple[int, str]]:

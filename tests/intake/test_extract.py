@@ -1064,3 +1064,25 @@ def test_an_area_code_in_brackets_is_part_of_the_number_not_of_its_label() -> No
     assert found.contact_phone.evidence.label == "Puhelin"
     left = _extract("Hej,\n\nTestviks Ungdomsförening rf har hittills funnits i registret.\n")
     assert left.organization_name.value == "Testviks Ungdomsförening rf"
+
+
+def test_hurried_abbreviations_start_the_contacts_part_of_a_run_on_line() -> None:
+    found = _extract(
+        "hej\n\nvi hjälper äldre i byarna med fpa-ärenden och vill kunna boka tider åt dem "
+        "kontaktp. Agneta Testqvist tfn 0457 38 21 904\n\nFO-nr 2107936-0\n"
+    )
+    assert found.justification.value == (
+        "vi hjälper äldre i byarna med fpa-ärenden och vill kunna boka tider åt dem"
+    )
+    assert found.contact_name.value == "Agneta Testqvist"
+    assert found.contact_phone.value == "0457 38 21 904"
+    # The full word inside a sentence splits nothing.
+    said = _extract(
+        "Hei,\n\nToiminnanjohtajamme kirjoitti hakemuksen ja hän toimii itse yhteyshenkilönä "
+        "tässä asiassa.\n\nY-tunnus: 0201256-6\n"
+    )
+    assert said.justification is None or "toimii itse" not in said.justification.value
+
+
+def test_a_vat_number_written_in_two_groups() -> None:
+    assert _extract("VAT: FI 2322 4357\n").business_id.normalized == "2322435-7"
