@@ -31,7 +31,7 @@ _LABELS: dict[str, str] = {
         organisationens\s+(?:namn|officiella\s+namn)|föreningens\s+namn|företagets\s+namn|
         namn\s+på\s+organisationen|organisationsnamn|sökande(?:organisation)?|
         name\s+of\s+(?:the\s+)?(?:organi[sz]ation|association|company|applicant)|
-        (?:organi[sz]ation|company|association|applicant)(?:'s|’s)?\s+name|
+        (?:organi[sz]ation|company|association|applicant|org\.?)(?:'s|’s)?\s+name|
         applicant\s+organi[sz]ation|organisaatio|hakija|yhteisö|organi[sz]ation|applicant)""",
     "justification": r"""(?:
         perustelu(?:t|ja)?(?:\s+(?:(?:ajanvaraus)?järjestelmän|palvelun)?\s*käytölle)?|
@@ -39,7 +39,7 @@ _LABELS: dict[str, str] = {
         motivering(?:ar)?(?:\s+(?:till|för)\s+användning(?:en)?(?:\s+av\s+[\wåäö-]+)?)?|
         motivation|ändamål|skäl(?:\s+för\s+användning(?:en)?)?|
         reasons?(?:\s+for\s+(?:using|the\s+use\s+of|use\s+of)\s+(?:the\s+)?
-            (?:appointment\s+)?(?:booking\s+)?(?:system|service))?|
+            (?:appointment\s+)?(?:booking\s+)?(?:system|service)|\s+for\s+(?:access|applying))?|
         justification(?:\s+for\s+(?:use|using\s+the\s+(?:booking\s+)?system))?|
         purpose(?:\s+of\s+use)?|grounds(?:\s+for\s+use)?|rationale)""",
     "contact_details": r"""(?:

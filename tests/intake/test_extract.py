@@ -1086,3 +1086,12 @@ def test_hurried_abbreviations_start_the_contacts_part_of_a_run_on_line() -> Non
 
 def test_a_vat_number_written_in_two_groups() -> None:
     assert _extract("VAT: FI 2322 4357\n").business_id.normalized == "2322435-7"
+
+
+def test_english_label_variants_reason_for_access_and_org_name() -> None:
+    found = _extract(
+        "- Business ID (Y-tunnus): 2293514-0\n- Org. name: Testiniemen Perheet ry\n"
+        "- Reason for access: Autamme perheitä asioimaan palveluissa.\n"
+    )
+    assert found.organization_name.value == "Testiniemen Perheet ry"
+    assert found.justification.value == "Autamme perheitä asioimaan palveluissa."
