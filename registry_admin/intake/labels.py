@@ -50,7 +50,8 @@ _LABELS: dict[str, str] = {
         yhteyshenkilö(?:n\s+nimi|mme|t)?|kontaktihenkilö(?:n\s+nimi)?|vastuuhenkilö|
         yht\.\s?hlö|yhteyshlö|kontaktp\.|
         kontaktperson(?:ens\s+namn)?|kontakt\s+person|
-        (?:name\s+of\s+(?:the\s+)?)?contact\s+person(?:(?:'s|’s)\s+name)?|contact\s+name)""",
+        (?:name\s+of\s+(?:the\s+)?)?contact\s+person(?:(?:'s|’s)\s+name)?|contact\s+name|
+        point\s+of\s+contact|poc)""",
     "email": r"""(?:sähköposti(?:osoite)?|s-?posti|e-?mail(?:\s+address)?|e-?post(?:adress)?)""",
     "phone": r"""(?:puhelin(?:numero)?|puh\.?|gsm|matkapuhelin|tel(?:ephone|efon|\.)?|tfn\.?|
         phone(?:\s+number)?|mobile|mob\.?|mobil|p\.)""",

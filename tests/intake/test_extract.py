@@ -1095,3 +1095,14 @@ def test_english_label_variants_reason_for_access_and_org_name() -> None:
     )
     assert found.organization_name.value == "Testiniemen Perheet ry"
     assert found.justification.value == "Autamme perheitä asioimaan palveluissa."
+
+
+def test_a_point_of_contact_is_the_contact_person() -> None:
+    found = _extract(
+        "Company ID: FI26776069\nPurpose: We relocate specialists to Finland.\n"
+        "POC: Tomás Testqvist, Head of Relocation\nPOC e-mail: tomas@example.com\n\n"
+        "Yours faithfully,\n\nSiân Testchard\nOffice Manager\n"
+    )
+    assert found.contact_name.value == "Tomás Testqvist"
+    assert found.contact_email.value == "tomas@example.com"
+    assert found.justification.value == "We relocate specialists to Finland."
