@@ -357,10 +357,9 @@ UNSEEN29_FLOORS = _floors(
 # The thirtieth blind-written set (tests/fixtures/unseen30: English and mixed-language mail,
 # international bodies, business-letter shapes) scored first: kind, language, contact details
 # 100 %, Business ID, organization name, justification and contact name 92 %, missing 85 %.
-# Its misses led to: a VAT number written in two groups ("FI 2322 4357").
-UNSEEN30_FLOORS = _floors(
-    0.92, organization_name=0.84, justification=0.84, contact_name=0.84, missing=0.84
-)
+# Its misses led to: a VAT number written in two groups ("FI 2322 4357"); the labels
+# "Reason for access", "Org. name", "POC" and "Point of contact".
+UNSEEN30_FLOORS = _floors(0.92)
 
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
