@@ -162,7 +162,9 @@ _REMOVAL = Caseless(
 )
 _REGISTRY_WORD = re.compile(r"rekister\w*|register\w*|registr\w*", re.I)
 _FOLLOWUP_WORDS = Caseless(
-    r"puuttui|puuttuivat|puuttuu|puuttuva\w*|unohtui|unohtu\w*|täydennä\w*|täydennyksenä|"
+    r"puuttui|puuttuivat|puuttuu|puuttuva\w*|puuttun\w*|unohtui|unohtu\w*|täydennä\w*|"
+    r"täydennyksenä|blev\s+fel|rätt\s+(?:telefon)?nummer|oikea\s+(?:puhelin)?numero|"
+    r"wrong\s+(?:phone\s+)?number|correct\s+(?:phone\s+)?number|"
     r"lisäyksenä|korjaus|väärin\s+päin|oikea\s+(?:y-)?tunnus|rätt\s+fo-?nummer|"
     r"the\s+correct\s+(?:business\s+)?id|"
     r"jäi(?:vät)?\s+(?:\w+\s+)?pois|föll\s+bort|left\s+out|"

@@ -115,6 +115,9 @@ CONTACT_TRIGGER = Caseless(
     r"i\s+(?:am|will\s+be|will\s+act\s+as)\s+(?:the\s+|your\s+)?contact(?:\s+person)?\b|"
     # "Yhteyshenkilöksi laitetaan minut (Mervi Salo, ...)": the name follows the verb
     r"yhteyshenkilöksi\s+[a-zåäö]+\s+|"
+    # a corrected number: "Rätt nummer är 06 …", "oikea numero on 040 …"
+    r"(?:rätt|nytt|korrekt)\s+(?:telefon)?nummer|(?:oikea|uusi)\s+(?:puhelin)?numero|"
+    r"(?:correct|new)\s+(?:phone\s+)?number|"
     # hurried: "… netissä yht.hlö minä puh 040 …", "kontaktp. Agneta L tfn 0457 …"
     r"\byht\.\s?hlö\b:?|\byhteyshlö\b:?|\bkontaktp\.|"
     # "contact person me Owen G, …", "kontaktperson jag, Anna B"

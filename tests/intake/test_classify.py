@@ -495,3 +495,26 @@ def test_a_reply_correcting_the_business_id_is_a_followup() -> None:
     assert message.kind == "followup"
     assert message.business_id == "2794316-4"
     assert message.justification is None
+
+
+def test_replies_that_give_the_missing_item_or_a_corrected_number_are_followups() -> None:
+    supplied = parse_message(
+        _mail(
+            "Hei,\n\ntässä vielä puuttunut tieto: yhdistyksemme Y-tunnus on 3187424-5.\n\n"
+            "Terveisin\nHeidi\n\nke 5.3.2025 klo 10.21 Kelan tekninen tuki "
+            "<tekninentuki@kela.fi> kirjoitti:\n> Hakemuksestanne puuttuu Y-tunnus.\n",
+            subject="Re: VS: Kelan ajanvarausjärjestelmän rekisteri",
+        )
+    )
+    assert (supplied.kind, supplied.business_id) == ("followup", "3187424-5")
+    corrected = parse_message(
+        _mail(
+            "Hej igen,\n\ntelefonnumret i min ansökan blev fel. Rätt nummer är 06 318 4420.\n\n"
+            "Margareta Testholm\n\n________________________________\n"
+            "Från: Margareta Testholm <m@sjoboda.example.fi>\nSkickat: den 4 mars 2025 14:37\n"
+            "Till: tekninentuki@kela.fi\nÄmne: Ansökan\n\nFO-nummer: 0964318-4\n"
+            "Förening: Stiftelsen Testboda sr\nTelefon: 06 318 4402\n",
+            subject="SV: Ansökan till registret",
+        )
+    )
+    assert (corrected.kind, corrected.contact_phone) == ("followup", "06 318 4420")

@@ -361,6 +361,14 @@ UNSEEN29_FLOORS = _floors(
 # "Reason for access", "Org. name", "POC" and "Point of contact".
 UNSEEN30_FLOORS = _floors(0.92)
 
+# The thirty-first blind-written set (tests/fixtures/unseen31: conversations: applications,
+# Kela's questions quoted in replies, corrections, thanks, a duplicate, a removal after an
+# application) scored first: kind 81 %, language 92 %, Business ID, organization, contact items
+# 83 %, justification 67 %, missing 100 %. Its misses led to: "tässä vielä puuttunut tieto"
+# and a corrected number ("blev fel", "Rätt nummer är …", "oikea numero") make a reply a
+# follow-up, and the corrected number is read as the contact's.
+UNSEEN31_FLOORS = _floors(0.84, language=0.83, justification=0.76)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -393,6 +401,7 @@ BLIND_SETS = {
     "unseen28": (16, UNSEEN28_FLOORS),
     "unseen29": (16, UNSEEN29_FLOORS),
     "unseen30": (16, UNSEEN30_FLOORS),
+    "unseen31": (16, UNSEEN31_FLOORS),
 }
 
 
