@@ -82,6 +82,9 @@ def _without_remark(found: Found) -> Found:
     return Found(value, found.line, found.start, found.start + len(value), found.label)
 
 
+_ENDS_IN_LEGAL_FORM = re.compile(r"\s(?:ry|r\.y\.|rf|r\.f\.|sr|oy|oyj|ab|abp|ky|tmi)\.?$", re.I)
+
+
 def _name_standing_alone(lines: list[Line], labels: dict[int, LabelHit]) -> Found | None:
     """A line of the writer's own, or a piece of a form written on one line, that is nothing
     but a name with a legal form ("Y-tunnus 1234567-8 | Tervaniemen Työttömät ry | ...")."""
@@ -95,7 +98,8 @@ def _name_standing_alone(lines: list[Line], labels: dict[int, LabelHit]) -> Foun
             and ORG_SUFFIX.search(text)
             and not any(ch.isdigit() for ch in text)
             and "@" not in text
-            and text.strip()[:1].isupper()  # a name, not a sentence about "yhdistys"
+            # a name, not a sentence about "yhdistys": capitalised, or ending in its legal form
+            and (text.strip()[:1].isupper() or _ENDS_IN_LEGAL_FORM.search(text.strip()))
             and not text.rstrip().endswith(":")
         ):
             return Found(text, line, 0, len(text), None)

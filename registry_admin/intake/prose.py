@@ -297,6 +297,14 @@ ORG_IN_PROSE = [
             r"säätiö|stiftelse|osuuskunta|andelslag))\s+(?:on|är|is|was|var|oli)\s",
             0,
         ),
+        # typed in lower case: "ahvenlammen kyläyhdistys ry haluaisi rekisteriin", "honkarannan
+        # nuorisoseura ry:n voi poistaa" (only with the legal form that ends it)
+        (
+            r"^(?P<org>[a-zåäö][\w-]*(?:\s+[\w-]+){0,5}?\s(?:ry|r\.y\.|rf|r\.f\.|oy|oyj|ab|sr|"
+            r"ky))(?::[a-zäö]{1,4})?\s+(?:haluaisi|haluaa|hakee|anoo|voi|ansöker|vill|kan|would|"
+            r"wants|is\s+applying)\b",
+            0,
+        ),
         # "Göran här från X rf", "terveisiä X ry:stä", "det gäller X rf med FO-nummer …"
         (
             r"(?:\b(?i:här\s+från|here\s+from|greetings\s+from|terveisiä)\s+|"
@@ -340,6 +348,7 @@ ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     ).search,
     Caseless(r"tunnus|nummer|fo-nr|business").search,
     Caseless(r"\s(?:on|är|is|was|var|oli)\s").search,
+    Caseless(r"\s(?:ry|r\.y\.|rf|r\.f\.|oy|oyj|ab|sr|ky)\b").search,
     Caseless(r"här\s+från|here\s+from|greetings|terveisiä|det\s+gäller|kyseessä|about").search,
     Caseless(
         r"yhdisty|yrity|järjestö|förening|företag|bolag|association|company|organi|charity|"

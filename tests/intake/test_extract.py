@@ -249,6 +249,7 @@ def test_each_reading_of_the_applicant_in_prose_passes_its_cheap_test() -> None:
         "Jag är ordförande för Sandholms Seniorhjälp rf, en liten frivilligförening.",
         "Aurinkorinteen Eläkeläiset ry, y-tunnus 2487605-8",
         "Karhulan Kohtaamispaikka ry on vuonna 1986 perustettu yhdistys",
+        "testilammen kyläyhdistys ry haluaisi rekisteriin",
         "Göran här från Testbygdens pensionärsförening rf, hoppas ni mår bra",
         "eli meidän yhdistys Pursilan Eläkkeensaajat ry haluis päästä rekisteriin",
     ]
@@ -1106,3 +1107,12 @@ def test_a_point_of_contact_is_the_contact_person() -> None:
     assert found.contact_name.value == "Tomás Testqvist"
     assert found.contact_email.value == "tomas@example.com"
     assert found.justification.value == "We relocate specialists to Finland."
+
+
+def test_an_organization_typed_in_lower_case_with_its_legal_form() -> None:
+    alone = _extract("moi\n\nytunnus 2750332-9\ntestilan eläkkeensaajat ry\nperustelu: autamme\n")
+    assert alone.organization_name.value == "testilan eläkkeensaajat ry"
+    leaving = _extract("hei\n\ntestirannan nuorisoseura ry:n voi poistaa rekisteristä.\n")
+    assert leaving.organization_name.value == "testirannan nuorisoseura ry"
+    # Without a legal form a lower-case phrase is no name.
+    assert _extract("hei\n\nmeidän yhdistys haluaisi rekisteriin.\n").organization_name is None
