@@ -101,6 +101,8 @@ CONTACT_TRIGGER = Caseless(
     # "Frågor om ansökan besvaras av vår diakon X", "Käytännön asioista vastaa ohjaaja X"
     r"besvaras\s+av|(?:asioista|asiasta|kysymyksiin)\s+(?:\w+\s+){0,3}?vastaa|"
     r"frågor\s+(?:\w+\s+){0,4}?kan\s+ställas\s+till|"
+    # "Asiaa hoitaa meillä jatkossa sosiaaliohjaaja X", "ärendet sköts av X"
+    r"\basiaa\s+hoita(?:a|vat)\b|\bärendet\s+sköts\s+av|\b(?:is|will\s+be)\s+handled\s+by|"
     r"questions\s+(?:\w+\s+){0,4}?can\s+be\s+(?:sent|addressed|put)\s+to|"
     r"you\s+can\s+reach\s+(?:me|us)|"
     # "soittakaa mulle 040 …", "ring mig på 050 …", "call me on …"

@@ -370,6 +370,12 @@ UNSEEN30_FLOORS = _floors(0.92)
 # follow-up, and the corrected number is read as the contact's.
 UNSEEN31_FLOORS = _floors(0.84, language=0.83, justification=0.76)
 
+# The thirty-second blind-written set (tests/fixtures/unseen32: no emphasis, the corpus's own
+# mix again) scored first: kind, Business ID and email 100 %, organization name, justification,
+# contact name, phone and missing 92 %. Its misses led to: "Asiaa hoitaa meillä jatkossa
+# sosiaaliohjaaja X" names the contact.
+UNSEEN32_FLOORS = _floors(0.92)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -403,6 +409,7 @@ BLIND_SETS = {
     "unseen29": (16, UNSEEN29_FLOORS),
     "unseen30": (16, UNSEEN30_FLOORS),
     "unseen31": (16, UNSEEN31_FLOORS),
+    "unseen32": (16, UNSEEN32_FLOORS),
 }
 
 

@@ -1116,3 +1116,15 @@ def test_an_organization_typed_in_lower_case_with_its_legal_form() -> None:
     assert leaving.organization_name.value == "testirannan nuorisoseura ry"
     # Without a legal form a lower-case phrase is no name.
     assert _extract("hei\n\nmeidän yhdistys haluaisi rekisteriin.\n").organization_name is None
+
+
+def test_the_person_who_will_handle_the_matter_is_the_contact() -> None:
+    found = _extract(
+        "Hei!\n\nYlläpidämme olohuonetta, jossa käy päivittäin kymmeniä ihmisiä.\n\n"
+        "Asiaa hoitaa meillä jatkossa sosiaaliohjaaja Riikka Testi, puh. 041 306 5582.\n\n"
+        "Ystävällisesti\nAnneli Kirjoittaja\ntoiminnanjohtaja\n"
+    )
+    assert found.contact_name.value == "Riikka Testi"
+    assert found.contact_phone.value == "041 306 5582"
+    assert found.justification.value.startswith("Ylläpidämme olohuonetta")
+    assert "Asiaa hoitaa" not in found.justification.value
