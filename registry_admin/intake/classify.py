@@ -42,7 +42,8 @@ _BOUNCE_SUBJECT = Caseless(
 _AUTOREPLY_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|out of (?:the )?office|"
     r"automaattinen vastaus|poissa(?:olo)?|lomalla|autosvar|automatiskt svar|frånvaro|"
-    r"abwesenheit|réponse automatique|\[auto[- ]?generated\]|auto generated)",
+    r"abwesenheit|réponse automatique|\[auto[- ]?generated\]|auto generated|"
+    r"away\s+(?:until|from\s+the\s+office)|borta\s+(?:till|från)\s|poissa\s+toimistolta)",
     re.I,
 )
 _REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:re|sv|vs|aw|antw|vast|svar)\s*:", re.I)
@@ -315,7 +316,10 @@ def _asks_removal(subject: str, text: str) -> bool:
 _POLITE_ASK = re.compile(
     r"\s*(?:saisimmeko|saisimmekohan|voisimmeko|voisimmekohan|pääsisimmekö|"
     r"(?:kunde|kan|skulle|får)\s+vi|(?:could|can|may)\s+we|"
-    r"(?:could|can|may|would)\s+.{0,80}?\bbe\s+(?:added|registered|included))\b",
+    r"(?:could|can|may|would)\s+.{0,80}?\bbe\s+(?:added|registered|included)|"
+    # "Kan Föreningen X rf få ansluta sig …?", "Voisiko Testin Yhdistys ry päästä …?"
+    r"(?:kan|kunde|får|voisiko|voiko|could|can|may)\s+(?:(?:(?-i:[A-ZÅÄÖ])\S*|rf|ry|ab|oy|sr)\s+){1,8}"
+    r"(?:\([^)]*\)\s+)?(?:få\s+ansluta|päästä|liittyä|join))\b",
     re.I,
 )
 # "Kunde ni avregistrera oss?", "Voitteko poistaa meidät?": a request phrased as a question.

@@ -518,3 +518,24 @@ def test_replies_that_give_the_missing_item_or_a_corrected_number_are_followups(
         )
     )
     assert (corrected.kind, corrected.contact_phone) == ("followup", "06 318 4420")
+
+
+def test_a_named_body_asking_to_join_and_an_away_notice_without_headers() -> None:
+    asking = parse_message(
+        _mail(
+            "Hej!\n\nKan Föreningen Testgårdens Hälsa rf (FO-nummer 0214563-3) få ansluta sig "
+            "till FPA:s tidsbokningssystem?\nVåra stödpersoner träffar medlemmar varje vecka.\n\n"
+            "Kontaktperson är jag själv, Ulrika Testström, 0400 682 113.\n",
+            subject="Fråga: kan vi ansluta oss till tidsbokningssystemet?",
+        )
+    )
+    assert asking.kind == "request"
+    away = parse_message(
+        _mail(
+            "Thank you for your message.\n\nI am away from the office until Monday. For "
+            "anything related to our registration, please contact office@example.com.\n\n"
+            "Testbay Learning Oy, Business ID 2614961-2\n",
+            subject="Away until 29 September - RE: Kelan ajanvarausjärjestelmän rekisteri",
+        )
+    )
+    assert away.kind == "autoreply"

@@ -376,6 +376,15 @@ UNSEEN31_FLOORS = _floors(0.84, language=0.83, justification=0.76)
 # sosiaaliohjaaja X" names the contact.
 UNSEEN32_FLOORS = _floors(0.91, organization_name=0.83)  # (12 messages with data)
 
+# The thirty-third blind-written set (tests/fixtures/unseen33: the kind, where it is hard to
+# tell; 10 messages carry data) scored first: kind 81 %, Business ID, organization, contact
+# name and phone 80 %, justification, email and missing 90 %. Its misses led to: a named body
+# asking in a question to join ("Kan Föreningen X rf få ansluta sig …?") applies; an away
+# notice told only by its subject ("Away until …") is an auto-reply. v3309, a change of name
+# ("Vi vill alltså inte bli borttagna ur registret"), is still read as a removal: honouring
+# the negation made it a request, which is worse, so it was left.
+UNSEEN33_FLOORS = _floors(0.8, kind=0.87)
+
 # Each blind-written set with its number of messages and its floors.
 BLIND_SETS = {
     "unseen": (20, UNSEEN_FLOORS),
@@ -410,6 +419,7 @@ BLIND_SETS = {
     "unseen30": (16, UNSEEN30_FLOORS),
     "unseen31": (16, UNSEEN31_FLOORS),
     "unseen32": (16, UNSEEN32_FLOORS),
+    "unseen33": (16, UNSEEN33_FLOORS),
 }
 
 
