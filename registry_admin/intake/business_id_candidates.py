@@ -19,7 +19,7 @@ BID = re.compile(
     re.I,
 )
 _DIGIT = re.compile(r"\d")
-_BID_WORDS = Caseless(
+ID_WORDS = Caseless(
     r"y[-\s]?tunnu|fo[-\s]?n(?:umme)?r|business\s*id|company\s+id|alv|vat\b|moms|org\.?\s*nr"
 )
 OTHER_ORG = Caseless(
@@ -75,7 +75,7 @@ def business_id_candidates(
             score = 0.0
             label = None
             if match.group("bare") and not (
-                _BID_WORDS.search(sentence_before) or (hit and hit.field.endswith("business_id"))
+                ID_WORDS.search(sentence_before) or (hit and hit.field.endswith("business_id"))
             ):
                 continue
             if hit and match.start() >= value_start - 1:
@@ -86,7 +86,7 @@ def business_id_candidates(
                     score -= 20
                 elif hit.field == "vat_id":
                     score += 4
-            elif _BID_WORDS.search(sentence_before):
+            elif ID_WORDS.search(sentence_before):
                 score += 3
             if match.group("vat"):
                 score -= 0.5
@@ -109,7 +109,7 @@ def business_id_candidates(
             written = f"{split.group(1)}-{last.group(1)}"
             check = businessid.check(written)
             before = text[max(0, split.start() - 70) : split.start()]
-            score = 3.0 if _BID_WORDS.search(before) or hit else 0.0
+            score = 3.0 if ID_WORDS.search(before) or hit else 0.0
             found.append(
                 _Candidate(check, line, split.start(), len(text), score, None, written=written)
             )

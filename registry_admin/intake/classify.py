@@ -16,6 +16,7 @@ from registry_admin.intake.document import (
     Document,
 )
 from registry_admin.intake.mime import DecodedMessage
+from registry_admin.intake.patterns import LEGAL_FORM
 from registry_admin.intake.prose import INTENT, INTENT_OBJECT
 from registry_admin.intake.results import Extraction
 
@@ -318,7 +319,9 @@ _POLITE_ASK = re.compile(
     r"(?:kunde|kan|skulle|får)\s+vi|(?:could|can|may)\s+we|"
     r"(?:could|can|may|would)\s+.{0,80}?\bbe\s+(?:added|registered|included)|"
     # "Kan Föreningen X rf få ansluta sig …?", "Voisiko Testin Yhdistys ry päästä …?"
-    r"(?:kan|kunde|får|voisiko|voiko|could|can|may)\s+(?:(?:(?-i:[A-ZÅÄÖ])\S*|rf|ry|ab|oy|sr)\s+){1,8}"
+    r"(?:kan|kunde|får|voisiko|voiko|could|can|may)\s+(?:(?:(?-i:[A-ZÅÄÖ])\S*|"
+    + LEGAL_FORM
+    + r")\s+){1,8}"
     r"(?:\([^)]*\)\s+)?(?:få\s+ansluta|päästä|liittyä|join))\b",
     re.I,
 )

@@ -27,7 +27,7 @@ from registry_admin.intake.document import (
     Line,
 )
 from registry_admin.intake.labels import BULLET, LabelHit
-from registry_admin.intake.patterns import EMAIL, ORG_SUFFIX, PHONE
+from registry_admin.intake.patterns import EMAIL, LEGAL_FORM, ORG_SUFFIX, PHONE
 from registry_admin.intake.prose import (
     ADMIN,
     ADMIN_FOR,
@@ -82,7 +82,7 @@ def _without_remark(found: Found) -> Found:
     return Found(value, found.line, found.start, found.start + len(value), found.label)
 
 
-_ENDS_IN_LEGAL_FORM = re.compile(r"\s(?:ry|r\.y\.|rf|r\.f\.|sr|oy|oyj|ab|abp|ky|tmi)\.?$", re.I)
+_ENDS_IN_LEGAL_FORM = re.compile(r"\s" + LEGAL_FORM + r"\.?$", re.I)
 
 
 def _name_standing_alone(lines: list[Line], labels: dict[int, LabelHit]) -> Found | None:

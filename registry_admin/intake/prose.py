@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from registry_admin.intake.business_id_candidates import OTHER_ORG
+from registry_admin.intake.business_id_candidates import ID_WORDS, OTHER_ORG
 from registry_admin.intake.caseless import Caseless
-from registry_admin.intake.patterns import ORG_SUFFIX
+from registry_admin.intake.patterns import LEGAL_FORM, ORG_SUFFIX
 from registry_admin.intake.values import (
     NAME_STOP,
     NAME_TOKEN,
@@ -295,15 +295,15 @@ ORG_IN_PROSE = [
         # "Karhunlahden Yhdistys Majakka ry on vuonna 1986 perustettu ...", "X rf är en ...":
         # a sentence that opens with the name and says what the body is.
         (
-            r"^(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?\s(?i:ry|r\.y\.|rf|r\.f\.|sr|oy|oyj|ab|ky|"
+            r"^(?P<org>[A-ZÅÄÖ][^.!?(),;:]{2,90}?\s(?i:" + LEGAL_FORM + r"|"
             r"säätiö|stiftelse|osuuskunta|andelslag))\s+(?:on|är|is|was|var|oli)\s",
             0,
         ),
         # typed in lower case: "ahvenlammen kyläyhdistys ry haluaisi rekisteriin", "honkarannan
         # nuorisoseura ry:n voi poistaa" (only with the legal form that ends it)
         (
-            r"^(?P<org>[a-zåäö][\w-]*(?:\s+[\w-]+){0,5}?\s(?:ry|r\.y\.|rf|r\.f\.|oy|oyj|ab|sr|"
-            r"ky))(?::[a-zäö]{1,4})?\s+(?:haluaisi|haluaa|hakee|anoo|voi|ansöker|vill|kan|would|"
+            r"^(?P<org>[a-zåäö][\w-]*(?:\s+[\w-]+){0,5}?\s" + LEGAL_FORM + r")"
+            r"(?::[a-zäö]{1,4})?\s+(?:haluaisi|haluaa|hakee|anoo|voi|ansöker|vill|kan|would|"
             r"wants|is\s+applying)\b",
             0,
         ),
@@ -311,8 +311,8 @@ ORG_IN_PROSE = [
         (
             r"(?:\b(?i:här\s+från|here\s+from|greetings\s+from|terveisiä)\s+|"
             r"\b(?i:det\s+gäller|kyseessä\s+on|it\s+is\s+about)\s+)"
-            r"(?P<org>[A-ZÅÄÖ][\w'’&-]*(?:\s+[\w'’&-]+){0,6}?\s(?i:ry|r\.y\.|rf|r\.f\.|oy|oyj|ab|"
-            r"sr|ky|säätiö|stiftelse))(?![\w-])",
+            r"(?P<org>[A-ZÅÄÖ][\w'’&-]*(?:\s+[\w'’&-]+){0,6}?\s(?i:" + LEGAL_FORM + r"|"
+            r"säätiö|stiftelse))(?![\w-])",
             0,
         ),
         # "meidän yhdistys X ry haluis …", "a small home care company X Oy from …": the kind of
@@ -320,8 +320,8 @@ ORG_IN_PROSE = [
         (
             r"\b(?i:\w*(?:yhdistys|yhdistyksemme|yritys|yrityksemme|järjestö|förening|företag|"
             r"bolag|association|company|organi[sz]ation|charity|foundation|firm)),?\s+"
-            r"(?P<org>[A-ZÅÄÖ][\w'’&-]*(?:\s+[\w'’&-]+){0,6}?\s(?i:ry|r\.y\.|rf|r\.f\.|oy|oyj|ab|"
-            r"sr|ky|säätiö|stiftelse))(?![\w-])",
+            r"(?P<org>[A-ZÅÄÖ][\w'’&-]*(?:\s+[\w'’&-]+){0,6}?\s(?i:" + LEGAL_FORM + r"|"
+            r"säätiö|stiftelse))(?![\w-])",
             0,
         ),
     )
@@ -350,7 +350,7 @@ ORG_IN_PROSE_NEEDS: tuple[Callable[[str], object], ...] = (
     ).search,
     Caseless(r"tunnus|nummer|fo-nr|business").search,
     Caseless(r"\s(?:on|är|is|was|var|oli)\s").search,
-    Caseless(r"\s(?:ry|r\.y\.|rf|r\.f\.|oy|oyj|ab|sr|ky)\b").search,
+    Caseless(r"\s" + LEGAL_FORM + r"\b").search,
     Caseless(r"här\s+från|here\s+from|greetings|terveisiä|det\s+gäller|kyseessä|about").search,
     Caseless(
         r"yhdisty|yrity|järjestö|förening|företag|bolag|association|company|organi|charity|"
@@ -498,6 +498,7 @@ def org_with_legal_form(sentence: str) -> str | None:
 # Where hurried writing starts a sentence in lower case: after a full stop that ends a word of
 # three letters or more which is no abbreviation ("esim.", "puh.", "bl.a.").
 _LOWER_START = re.compile(r"(?<=[a-zåäö]{3}[.!?])\s+(?=[a-zåäö])")
+# Abbreviations no sentence ends at, whatever follows: "esim. vanhuksia", "kontaktp. Agneta".
 _ABBREVIATIONS = frozenset(
     [
         "esim",
@@ -523,12 +524,11 @@ _ABBREVIATIONS = frozenset(
         "ns",
         "mm",
         "ym",
+        "kontaktp",
+        "yht.hlö",
+        "p",
     ]
 )
-
-
-# Abbreviations a capitalised name or word often follows: no sentence ends at them.
-_SPLIT_NOT_AFTER = frozenset(("kontaktp", "yht.hlö", "puh", "tfn", "tel", "p", "esim", "ks", "vrt"))
 
 
 def sentences(text: str) -> list[tuple[int, str]]:
@@ -553,7 +553,6 @@ _ID_IN_RUN = re.compile(
 )
 _SIX_DIGITS = re.compile(r"\d{6}")  # (a cheap test first: most sentences hold no ID)
 _RUN_WORDS = 8  # the fewest words on either side for a split
-_ID_WORD = re.compile(r"y-?tunnu|business\s+id|fo[-\s]?n(?:umme)?r|\bvat\b|\balv\b", re.I)
 
 
 # In run-on writing a contact label starts the contact's part: "… vill kunna boka tider åt dem
@@ -593,7 +592,7 @@ def _around_the_id(sentence: str, at: int) -> list[tuple[int, str]]:
     if (
         len(rest.split()) >= _RUN_WORDS
         and tail[: len(tail) - len(rest)].strip()
-        and not _ID_WORD.search(rest)  # "…, which I think is our Business ID too"
+        and not ID_WORDS.search(rest)  # "…, which I think is our Business ID too"
     ):
         # "…, y-tunnus 2456789-3, me ollaan pieni yritys …": a clause of its own after it
         pieces.append((at + middle_start, sentence[middle_start : found.end()]))
@@ -617,7 +616,7 @@ def _joined_after_abbreviations(pieces: list[str]) -> list[str]:
 
 def _ends_with_abbreviation(piece: str) -> bool:
     words = piece.rsplit(None, 1)
-    return bool(words) and words[-1].endswith(".") and words[-1][:-1].lower() in _SPLIT_NOT_AFTER
+    return bool(words) and words[-1].endswith(".") and words[-1][:-1].lower() in _ABBREVIATIONS
 
 
 def _lower_case_sentences(piece: str, start: int) -> list[tuple[int, str]]:
